@@ -1,0 +1,335 @@
+"""The ``devin-audit`` command line: run the pipeline, query the lake, serve the sandbox."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.config import Settings
+from pipeline.errors import PipelineError
+
+app = typer.Typer(
+    help="Pull Devin audit logs and AI guardrail violations into a Parquet lake, and query it.\n\n"
+    "Without DEVIN_API_TOKEN every command runs against the embedded sandbox, a simulator of "
+    "Devin's API with a synthetic enterprise in it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+LakeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--lake", help="Lake directory (default ./data, or DEVIN_LAKE).", show_default=False
+    ),
+]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+
+
+def _settings(lake: Path | None) -> Settings:
+    settings = Settings()
+    if lake is not None:
+        settings = settings.model_copy(update={"lake": lake})
+    return settings
+
+
+def _parse_day(value: str) -> int:
+    """A date (2026-01-31) or an ISO timestamp, as Unix seconds UTC."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-01-31") from err
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return int(stamp.timestamp())
+
+
+@contextlib.contextmanager
+def _api(settings: Settings, faults: str | None) -> Iterator[tuple[Settings, str]]:
+    """Yield settings pointing at the real API, or at an embedded sandbox when none is set."""
+    if not settings.uses_sandbox:
+        if settings.api_token is None:
+            raise PipelineError(
+                "DEVIN_API_URL is set but DEVIN_API_TOKEN is not: export a cog_ service-user "
+                "credential as DEVIN_API_TOKEN."
+            )
+        token = settings.api_token.get_secret_value()
+        if token.startswith("apk_"):
+            raise PipelineError(
+                "DEVIN_API_TOKEN is a legacy apk_ key, which the v3 API refuses: create a "
+                "service user with ManageEnterpriseSettings in Devin's enterprise settings and "
+                "use its cog_ credential."
+            )
+        settings = settings.model_copy(
+            update={"api_url": settings.api_url or "https://api.devin.ai"}
+        )
+        yield settings, str(settings.api_url)
+        return
+    from pydantic import SecretStr
+
+    from sandbox import FaultConfig, SandboxConfig, SandboxServer
+
+    config = SandboxConfig(max_late_seconds=300)
+    if faults:
+        config = config.model_copy(update={"faults": FaultConfig.parse(faults)})
+    console.print(
+        "[yellow]No DEVIN_API_TOKEN configured: running against the embedded sandbox "
+        "(synthetic data, not your tenant).[/yellow] Set DEVIN_API_URL and DEVIN_API_TOKEN to "
+        "pull from Devin."
+    )
+    with SandboxServer(config, host="127.0.0.1", port=0) as server:
+        yield (
+            settings.model_copy(
+                update={"api_url": server.url, "api_token": SecretStr(server.admin_token)}
+            ),
+            f"sandbox at {server.url}",
+        )
+
+
+@app.command()
+def run(
+    lake: LakeOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Pull from this date (2026-01-31) instead of the saved checkpoint."),
+    ] = None,
+    sandbox_faults: Annotated[
+        str | None,
+        typer.Option(help="Embedded sandbox only: fault knobs, e.g. '429=0.1,5xx=0.05'."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each retry.")] = False,
+) -> None:
+    """Pull what is new since the last run, normalize it with Beam, and write it to the lake.
+
+    The first run starts DEVIN_INITIAL_DAYS (30) days back, or at --since. Each later run
+    starts at the saved high-water mark minus DEVIN_LOOKBACK_SECONDS (600) and deduplicates by
+    id, so running it on a schedule lands every event exactly once.
+    """
+    _setup_logging(verbose)
+    from pipeline.extract.client import DevinClient, RateLimiter, RetryPolicy, make_http_client
+    from pipeline.runner import Runner
+
+    try:
+        with _api(_settings(lake), sandbox_faults) as (settings, source):
+            assert settings.api_url is not None and settings.api_token is not None
+            http = make_http_client(
+                settings.api_url, settings.api_token.get_secret_value(), settings.timeout_seconds
+            )
+            client = DevinClient(
+                http,
+                retry=RetryPolicy(
+                    settings.max_retries,
+                    settings.backoff_initial,
+                    settings.backoff_max,
+                    settings.retry_after_max,
+                ),
+                limiter=RateLimiter(0 if "sandbox" in source else settings.requests_per_second),
+            )
+            with http, _progress() as (progress_fn, stage_fn):
+                summary = Runner(settings, client, progress=progress_fn, stage=stage_fn).run(
+                    since=_parse_day(since) if since else None
+                )
+    except PipelineError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(1) from None
+    _print_summary(summary, source)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[tuple[Any, Any]]:
+    counts: dict[str, int] = {}
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+        stage_text = {"value": "starting"}
+
+        def on_records(stream: str, n: int) -> None:
+            counts[stream] = counts.get(stream, 0) + n
+            progress.update(task, description=f"{stage_text['value']}: {counts[stream]:,} records")
+
+        def on_stage(text: str) -> None:
+            stage_text["value"] = text
+            progress.update(task, description=text)
+            if not console.is_terminal:
+                console.print(f"… {text}")
+
+        yield on_records, on_stage
+
+
+def _print_summary(summary: Any, source: str) -> None:
+    table = Table(title=f"Run {summary.run_id} ({source}) in {summary.seconds:.1f}s")
+    table.add_column("stream")
+    table.add_column("scope")
+    table.add_column("pulled", justify="right")
+    table.add_column("new in lake", justify="right")
+    table.add_column("total in lake", justify="right")
+    table.add_column("checkpoint (UTC)")
+    for r in summary.streams:
+        mark = (
+            datetime.fromtimestamp(r.high_water, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+            if r.high_water is not None
+            else "-"
+        )
+        table.add_row(
+            r.stream,
+            r.scope,
+            f"{r.landed:,}",
+            f"{summary.new_rows.get(r.stream, 0):,}",
+            f"{summary.totals.get(r.stream, 0):,}",
+            mark,
+        )
+    out.print(table)
+    dims = ", ".join(f"{k} {v:,}" for k, v in summary.dimensions.landed.items()) or "none"
+    out.print(
+        f"Enrichment snapshots: {dims}"
+        + (
+            f" ({summary.dimensions.sessions_unavailable} sessions unavailable)"
+            if summary.dimensions.sessions_unavailable
+            else ""
+        )
+    )
+    dead = summary.new_rows.get("dead_letters", 0)
+    if dead:
+        out.print(f"[yellow]{dead} records could not be parsed; see the dead_letters view.[/]")
+    for warning in summary.dimensions.warnings:
+        out.print(f"[yellow]warning:[/yellow] {warning}")
+    if summary.recovered_runs:
+        out.print(f"Finished {len(summary.recovered_runs)} run(s) a crash had left unfinished.")
+    if summary.retries:
+        out.print(f"{summary.retries} requests were retried.")
+    lake = summary.lake.resolve()
+    out.print(f"Lake: {lake}")
+    out.print(
+        f"Query it: devin-audit sql --lake {summary.lake} "  # noqa: S608 - shown, not run
+        '"SELECT action, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"'
+    )
+
+
+@app.command()
+def sql(
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="SQL over the views audit_logs, "
+            "guardrail_violations, events, dead_letters, orgs, "
+            "users, service_users, sessions."
+        ),
+    ],
+    lake: LakeOption = None,
+    format: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="table, csv, or json (one array of row objects)."),
+    ] = OutputFormat.table,
+) -> None:
+    """Run DuckDB SQL over the lake."""
+    import duckdb
+    from queries.lake import connect
+
+    settings = _settings(lake)
+    if not Path(settings.lake).exists():
+        console.print(
+            f"[red]error:[/red] no lake at {settings.lake}; run `devin-audit run` first "
+            "or pass --lake."
+        )
+        raise typer.Exit(1)
+    con = connect(settings.lake)
+    try:
+        cursor = con.execute(query)
+    except duckdb.Error as err:
+        console.print(f"[red]SQL error:[/red] {err}")
+        raise typer.Exit(1) from None
+    columns = [d[0] for d in cursor.description or []]
+    rows = cursor.fetchall()
+    con.close()
+    _emit(columns, rows, format)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, dict | list | str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _emit(columns: list[str], rows: list[tuple[Any, ...]], fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.json:
+        records = [{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, default=str) + "\n")
+    elif fmt is OutputFormat.csv:
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if v is None else _jsonable(v) for v in row])
+    else:
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*("" if v is None else str(_jsonable(v)) for v in row))
+        out.print(table)
+        out.print(f"{len(rows)} row(s)")
+
+
+@app.command("sandbox")
+def sandbox_cmd(
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8787,
+    host: Annotated[str, typer.Option(help="Address to bind; keep it on loopback.")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic enterprise.")] = 7,
+    faults: Annotated[
+        str | None, typer.Option(help="Fault knobs, e.g. '429=0.1,5xx=0.05,drop=0.02'.")
+    ] = None,
+) -> None:
+    """Serve the Devin API simulator until interrupted (point DEVIN_API_URL at it)."""
+    from sandbox import FaultConfig, SandboxConfig, serve
+
+    config = SandboxConfig(seed=seed)
+    if faults:
+        config = config.model_copy(update={"faults": FaultConfig.parse(faults)})
+    serve(host, port, config)
+
+
+def main() -> None:  # pragma: no cover - console-script shim
+    app()

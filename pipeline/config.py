@@ -1,0 +1,85 @@
+"""Configuration: one pydantic-settings model, loaded once at the entry point.
+
+Values come from (highest first) command-line options, the environment (`DEVIN_*`), and a `.env`
+file in the working directory. The token is a `SecretStr`: it never reaches a log line, an
+exception message, a lake file or a SIEM event.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_URL = "https://api.devin.ai"
+
+
+class Settings(BaseSettings):
+    """Everything a run needs to know, with defaults a security engineer would pick."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DEVIN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    api_url: str | None = Field(
+        default=None,
+        description="Base URL of the Devin API, e.g. https://api.devin.ai or your dedicated "
+        "https://api.<company>.devinenterprise.com. Unset together with the token: the "
+        "embedded sandbox is used.",
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="A cog_ service-user credential (or PAT) for the v3 API."
+    )
+    lake: Path = Field(default=Path("data"), description="Root directory of the Parquet lake.")
+
+    # Paths move as endpoints graduate from beta; the first path that does not 404 wins.
+    audit_log_paths: list[str] = Field(
+        default=["/v3/enterprise/audit-logs", "/v3beta1/enterprise/audit-logs"]
+    )
+    guardrail_paths: list[str] = Field(
+        default=[
+            "/v3beta1/enterprise/guardrail-violations",
+            "/v3/enterprise/guardrail-violations",
+        ]
+    )
+    orgs: list[str] = Field(
+        default_factory=list,
+        description="Pull only these orgs through the per-org endpoints; empty means the "
+        "enterprise-wide endpoints.",
+    )
+
+    page_size: int = Field(default=200, ge=1, le=200)
+    window_days: int = Field(default=30, ge=1, le=99, description="Width of one request window.")
+    lookback_seconds: int = Field(
+        default=600, ge=0, description="Re-scan this much before the high-water mark each run."
+    )
+    initial_days: int = Field(
+        default=90, ge=1, description="How far back the very first run starts when no --since."
+    )
+    max_pages_per_window: int = Field(default=100_000, ge=1)
+
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=6, ge=0)
+    backoff_initial: float = Field(default=0.5, gt=0)
+    backoff_max: float = Field(default=30.0, gt=0)
+    retry_after_max: float = Field(
+        default=120.0, gt=0, description="Longest Retry-After we honour before failing the run."
+    )
+    requests_per_second: float = Field(
+        default=10.0, ge=0, description="Client-side pacing per process; 0 disables it."
+    )
+
+    session_lookups: bool = Field(
+        default=True, description="Fetch the sessions referenced by guardrail violations."
+    )
+
+    @field_validator("api_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """True when neither a URL nor a token is configured: run against the embedded sandbox."""
+        return self.api_token is None and self.api_url is None

@@ -1,0 +1,1 @@
+"""Extract: pull Devin audit logs, guardrail violations and enrichment dimensions."""
