@@ -24,7 +24,7 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_random_exponential,
 )
 
 from pipeline.errors import (
@@ -231,8 +231,8 @@ class DevinClient:
             if retry_after > self._retry.retry_after_max:
                 raise exc  # type: ignore[misc]
             return float(retry_after)
-        backoff = wait_exponential_jitter(
-            initial=self._retry.backoff_initial, max=self._retry.backoff_max
+        backoff = wait_random_exponential(  # "full jitter" exponential backoff
+            multiplier=self._retry.backoff_initial, max=self._retry.backoff_max
         )
         return float(backoff(state))
 
