@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -118,6 +119,52 @@ def _api(settings: Settings, faults: str | None) -> Iterator[tuple[Settings, str
         )
 
 
+def _client(settings: Settings, source: str) -> Any:
+    from pipeline.extract.client import DevinClient, RateLimiter, RetryPolicy, make_http_client
+
+    assert settings.api_url is not None and settings.api_token is not None
+    http = make_http_client(
+        settings.api_url, settings.api_token.get_secret_value(), settings.timeout_seconds
+    )
+    return http, DevinClient(
+        http,
+        retry=RetryPolicy(
+            settings.max_retries,
+            settings.backoff_initial,
+            settings.backoff_max,
+            settings.retry_after_max,
+        ),
+        limiter=RateLimiter(0 if source.startswith("sandbox") else settings.requests_per_second),
+    )
+
+
+def _execute(lake: Path | None, faults: str | None, verbose: bool, action: Any) -> None:
+    """Set up logging, the API (real or sandbox), the client and progress; run ``action``."""
+    _setup_logging(verbose)
+    from pipeline.runner import Runner
+
+    try:
+        with _api(_settings(lake), faults) as (settings, source):
+            http, client = _client(settings, source)
+            with http, _progress() as (progress_fn, stage_fn):
+                runner = Runner(settings, client, progress=progress_fn, stage=stage_fn)
+                summary = action(runner)
+    except PipelineError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(1) from None
+    _print_summary(summary, source)
+
+
+FaultsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sandbox-faults",
+        help="Embedded sandbox only: fault knobs, e.g. '429=0.1,5xx=0.05,drop=0.02'.",
+    ),
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log each retry.")]
+
+
 @app.command()
 def run(
     lake: LakeOption = None,
@@ -125,11 +172,8 @@ def run(
         str | None,
         typer.Option(help="Pull from this date (2026-01-31) instead of the saved checkpoint."),
     ] = None,
-    sandbox_faults: Annotated[
-        str | None,
-        typer.Option(help="Embedded sandbox only: fault knobs, e.g. '429=0.1,5xx=0.05'."),
-    ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each retry.")] = False,
+    sandbox_faults: FaultsOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Pull what is new since the last run, normalize it with Beam, and write it to the lake.
 
@@ -137,34 +181,168 @@ def run(
     starts at the saved high-water mark minus DEVIN_LOOKBACK_SECONDS (600) and deduplicates by
     id, so running it on a schedule lands every event exactly once.
     """
-    _setup_logging(verbose)
-    from pipeline.extract.client import DevinClient, RateLimiter, RetryPolicy, make_http_client
-    from pipeline.runner import Runner
+    start = _parse_day(since) if since else None
+    _execute(lake, sandbox_faults, verbose, lambda runner: runner.run(since=start))
 
+
+@app.command()
+def backfill(
+    since: Annotated[str, typer.Option(help="Start of the range (2025-06-01).")],
+    until: Annotated[
+        str | None, typer.Option(help="End of the range, exclusive (default: now).")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=16, help="Windows fetched at once (one shared rate budget).")
+    ] = 4,
+    lake: LakeOption = None,
+    sandbox_faults: FaultsOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Pull a past range in windows under the API's 100-day limit, several at once.
+
+    Each window's progress is recorded once the lake has it: if a backfill fails or is killed,
+    the same command resumes every unfinished window where it stopped. Backfills do not move
+    the scheduled run's checkpoint, and the lake deduplicates, so overlapping ranges are safe.
+    """
+    start = _parse_day(since)
+    end = _parse_day(until) if until else None
+    _execute(
+        lake,
+        sandbox_faults,
+        verbose,
+        lambda runner: runner.backfill(start, end, concurrency=concurrency),
+    )
+
+
+@app.command()
+def fetch(
+    session: Annotated[
+        str | None, typer.Option(help="Guardrail violations of this session.")
+    ] = None,
+    guardrail: Annotated[
+        str | None, typer.Option(help="Guardrail violations of this guardrail id.")
+    ] = None,
+    action: Annotated[str | None, typer.Option(help="Audit log entries of this action.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Start of the range (default: DEVIN_INITIAL_DAYS ago).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="End of the range (default: now).")] = None,
+    lake: LakeOption = None,
+    sandbox_faults: FaultsOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Pull one slice now for an incident, using the API's own filters.
+
+    What it pulls lands like any run (deduplicated), without moving the scheduled checkpoint.
+    """
+    if not (session or guardrail or action):
+        raise typer.BadParameter("give at least one of --session, --guardrail, --action")
+    settings = _settings(lake)
+    start = _parse_day(since) if since else int(time.time()) - settings.initial_days * 86_400
+    end = _parse_day(until) if until else None
+    _execute(
+        lake,
+        sandbox_faults,
+        verbose,
+        lambda runner: runner.fetch(
+            start, end, session_id=session, guardrail_id=guardrail, action=action
+        ),
+    )
+
+
+@app.command()
+def doctor(lake: LakeOption = None) -> None:
+    """Check the URL, the token, each permission the streams need, the lake and the state.
+
+    Prints one verdict per line and exits non-zero when a run would fail.
+    """
+    from pipeline.doctor import check_api, check_config, check_local
+
+    _setup_logging(False)
+    settings = _settings(lake)
     try:
-        with _api(_settings(lake), sandbox_faults) as (settings, source):
-            assert settings.api_url is not None and settings.api_token is not None
-            http = make_http_client(
-                settings.api_url, settings.api_token.get_secret_value(), settings.timeout_seconds
-            )
-            client = DevinClient(
-                http,
-                retry=RetryPolicy(
-                    settings.max_retries,
-                    settings.backoff_initial,
-                    settings.backoff_max,
-                    settings.retry_after_max,
-                ),
-                limiter=RateLimiter(0 if "sandbox" in source else settings.requests_per_second),
-            )
-            with http, _progress() as (progress_fn, stage_fn):
-                summary = Runner(settings, client, progress=progress_fn, stage=stage_fn).run(
-                    since=_parse_day(since) if since else None
-                )
+        with _api(settings.model_copy(update={"max_retries": 1}), None) as (live, source):
+            checks = check_config(live)
+            if all(c.ok for c in checks):
+                http, client = _client(live, source)
+                with http:
+                    checks += check_api(client, live)
+            checks += check_local(live)
     except PipelineError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(1) from None
-    _print_summary(summary, source)
+    for check in checks:
+        mark = (
+            "[green]ok  [/]" if check.ok else ("[red]FAIL[/]" if check.fatal else "[yellow]warn[/]")
+        )
+        out.print(f"{mark} {check.name}: {check.message}")
+    failed = [c for c in checks if not c.ok and c.fatal]
+    if failed:
+        out.print(f"[red]A run would fail: {len(failed)} problem(s) above.[/]")
+        raise typer.Exit(1)
+    out.print("[green]Ready: a run would succeed.[/]")
+
+
+state_app = typer.Typer(help="Show or reset the extractor's checkpoints.", no_args_is_help=True)
+app.add_typer(state_app, name="state")
+
+
+@state_app.command("show")
+def state_show(lake: LakeOption = None) -> None:
+    """Print each stream's checkpoint and each backfill's progress."""
+    from pipeline.extract.backfill import BackfillStore
+    from pipeline.extract.state import StateStore
+
+    settings = _settings(lake)
+    try:
+        states = StateStore(settings.lake).load()
+        jobs = BackfillStore(settings.lake).load()
+    except PipelineError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(1) from None
+    table = Table("stream@scope", "high-water (UTC)", "ids at that second", "landed", "last run")
+    for key, st in sorted(states.items()):
+        mark = _utc(st.high_water) if st.high_water is not None else "-"
+        table.add_row(
+            key, mark, str(len(st.ids_at_high_water)), f"{st.total_landed:,}", st.last_run_id or "-"
+        )
+    out.print(table)
+    if not states:
+        out.print("No checkpoint yet: the next run starts DEVIN_INITIAL_DAYS back.")
+    for key, windows in sorted(jobs.items()):
+        done = sum(w.done for w in windows)
+        out.print(
+            f"backfill {key}: {done}/{len(windows)} windows done, "
+            f"{sum(w.landed for w in windows):,} records landed"
+        )
+
+
+@state_app.command("reset")
+def state_reset(
+    stream: Annotated[
+        str,
+        typer.Argument(
+            help="audit_logs or guardrail_violations "
+            "(optionally @scope, e.g. audit_logs@enterprise)."
+        ),
+    ],
+    lake: LakeOption = None,
+) -> None:
+    """Forget a stream's checkpoint: the next run starts over (the lake deduplicates)."""
+    from pipeline.extract.state import StateStore
+
+    store = StateStore(_settings(lake).lake)
+    keys = [k for k in store.load() if k == stream or k.split("@", 1)[0] == stream]
+    if not keys:
+        console.print(f"[yellow]No checkpoint named {stream}.[/yellow]")
+        raise typer.Exit(1)
+    for key in keys:
+        store.reset(key)
+        out.print(f"Reset {key}.")
+
+
+def _utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @contextlib.contextmanager
@@ -201,20 +379,21 @@ def _print_summary(summary: Any, source: str) -> None:
     table.add_column("pulled", justify="right")
     table.add_column("new in lake", justify="right")
     table.add_column("total in lake", justify="right")
-    table.add_column("checkpoint (UTC)")
-    for r in summary.streams:
-        mark = (
-            datetime.fromtimestamp(r.high_water, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-            if r.high_water is not None
-            else "-"
-        )
+    table.add_column("latest event (UTC)")
+    rows: dict[tuple[str, str], list[Any]] = {}
+    for r in summary.streams:  # a backfill has one result per window: add them up
+        row = rows.setdefault((r.stream, r.scope), [0, None])
+        row[0] += r.landed
+        if r.high_water is not None:
+            row[1] = max(row[1] or r.high_water, r.high_water)
+    for (stream, scope), (landed, high_water) in rows.items():
         table.add_row(
-            r.stream,
-            r.scope,
-            f"{r.landed:,}",
-            f"{summary.new_rows.get(r.stream, 0):,}",
-            f"{summary.totals.get(r.stream, 0):,}",
-            mark,
+            stream,
+            scope,
+            f"{landed:,}",
+            f"{summary.new_rows.get(stream, 0):,}",
+            f"{summary.totals.get(stream, 0):,}",
+            _utc(high_water) if high_water is not None else "-",
         )
     out.print(table)
     dims = ", ".join(f"{k} {v:,}" for k, v in summary.dimensions.landed.items()) or "none"
@@ -231,6 +410,8 @@ def _print_summary(summary: Any, source: str) -> None:
         out.print(f"[yellow]{dead} records could not be parsed; see the dead_letters view.[/]")
     for warning in summary.dimensions.warnings:
         out.print(f"[yellow]warning:[/yellow] {warning}")
+    if summary.windows_total:
+        out.print(f"Backfill windows done: {summary.windows_total_done}/{summary.windows_total}")
     if summary.recovered_runs:
         out.print(f"Finished {len(summary.recovered_runs)} run(s) a crash had left unfinished.")
     if summary.retries:

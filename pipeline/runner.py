@@ -19,6 +19,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Settings
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.extract.backfill import BackfillStore, WindowProgress, job_key
 from pipeline.extract.client import DevinClient
 from pipeline.extract.extractor import DimensionResult, ExtractOptions, Extractor, StreamResult
 from pipeline.extract.landing import LandingRun, landed_runs
 from pipeline.extract.state import StateStore
-from pipeline.extract.streams import event_streams
+from pipeline.extract.streams import Stream, event_streams
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,8 @@ class RunSummary:
     new_rows: dict[str, int] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
     recovered_runs: list[str] = field(default_factory=list)
+    windows_total: int = 0
+    windows_total_done: int = 0
     retries: int = 0
     seconds: float = 0.0
 
@@ -79,12 +83,18 @@ def lake_lock(lake: Path) -> Iterator[None]:
 
 
 def _load(run: LandingRun, lake: Path, beam_args: list[str] | None) -> dict[str, int]:
-    from pipeline.transform import run_transform  # Beam is imported only when needed
+    return _load_many([run], lake, beam_args)
 
-    files = run.files()
+
+def _load_many(runs: list[LandingRun], lake: Path, beam_args: list[str] | None) -> dict[str, int]:
+    """Transform the landed files of ``runs`` into the lake in one Beam pipeline."""
+    files = [f for run in runs for f in run.files()]
     if not files:
         return {}
-    result = run_transform(files, lake, run.run_id, beam_args=beam_args)
+    from pipeline.transform import run_transform  # Beam is imported only when needed
+
+    batch_id = runs[0].run_id if len(runs) == 1 else f"{runs[0].run_id}+{len(runs)}"
+    result = run_transform(files, lake, batch_id, beam_args=beam_args)
     return dict(result.rows_written)
 
 
@@ -99,62 +109,228 @@ class Runner:
         beam_args: list[str] | None = None,
         progress: Callable[[str, int], None] | None = None,
         stage: Callable[[str], None] | None = None,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
+        self._now = now
         self._client = client
         self._lake = Path(settings.lake)
         self._state = StateStore(self._lake)
+        self._backfills = BackfillStore(self._lake)
         self._beam_args = beam_args
         self._progress = progress
         self._stage = stage or (lambda _text: None)
 
+    # -- the three ways to pull ----------------------------------------------------------------
+
     def run(self, since: int | None = None) -> RunSummary:
+        """The scheduled, incremental run: every stream from its checkpoint to now."""
+        with self._session() as summary:
+            run = self._new_landing("run")
+            extractor = self._extractor(run)
+            proposals: dict[str, dict[str, Any]] = {}
+
+            def checkpoint(result: StreamResult) -> None:
+                proposals[result.key] = _cursor_proposal(result)
+                self._manifest(run, "run", "extracting", list(proposals.values()))
+
+            for stream in self._streams():
+                for scope in self._scopes():
+                    self._stage(f"pulling {stream.name} ({scope})")
+                    result = extractor.pull_stream(
+                        stream, scope, since=since, checkpoint=checkpoint
+                    )
+                    summary.streams.append(result)
+            self._finish(run, "run", list(proposals.values()), summary, extractor)
+        return summary
+
+    def backfill(self, since: int, until: int | None = None, *, concurrency: int = 4) -> RunSummary:
+        """Pull ``[since, until)`` in windows fetched in parallel, resumable window by window.
+
+        Backfills do not move the scheduled cursors: the lake deduplicates by id, so a backfill
+        that overlaps scheduled runs lands nothing twice.
+        """
+        errors: list[BaseException] = []
+        with self._session() as summary:
+            tasks = []
+            for stream in self._streams():
+                for scope in self._scopes():
+                    end = until or self._backfills.open_until(stream.name, scope, since)
+                    end = end or int(self._now()) + 1
+                    key = job_key(stream.name, scope, since, end)
+                    windows = self._backfills.job(key, since, end, self._settings.window_days)
+                    summary.windows_total += len(windows)
+                    tasks += [
+                        (stream, scope, key, i, w) for i, w in enumerate(windows) if not w.done
+                    ]
+            summary.windows_total_done = summary.windows_total - len(tasks)
+            self._stage(f"backfilling {len(tasks)} window(s), {concurrency} at a time")
+            runs: list[LandingRun] = []
+            with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+                futures = [pool.submit(self._backfill_window, *task) for task in tasks]
+                for future in futures:
+                    try:
+                        run, result = future.result()
+                    except PipelineError as err:
+                        errors.append(err)
+                        continue
+                    runs.append(run)
+                    summary.streams.append(result)
+            # Everything landed, finished or not, goes to the lake in one pipeline, then each
+            # window's progress is committed.
+            self._stage("transforming and loading the lake (Beam)")
+            pending = [
+                r
+                for r in landed_runs(self._lake)
+                if (r.read_manifest() or {}).get("status") != "committed"
+            ]
+            self._add(summary.new_rows, _load_many(pending, self._lake, self._beam_args))
+            for run in pending:
+                self._commit(run, run.read_manifest() or {})
+            summary.windows_total_done += sum(1 for t in tasks if self._window_done(t[2], t[3]))
+        if errors:
+            raise PipelineError(
+                f"{len(errors)} backfill window(s) failed; what they landed is in the lake. Run "
+                f"the same backfill again to resume them. First error: {errors[0]}"
+            )
+        return summary
+
+    def fetch(
+        self,
+        since: int,
+        until: int | None,
+        *,
+        session_id: str | None = None,
+        guardrail_id: str | None = None,
+        action: str | None = None,
+    ) -> RunSummary:
+        """A targeted pull for an incident, with the API's own filters; no cursor moves."""
+        until = int(self._now()) + 1 if until is None else until
+        with self._session() as summary:
+            run = self._new_landing("fetch")
+            extractor = self._extractor(run)
+            for stream in self._streams():
+                filters: dict[str, str] = {}
+                if stream.name == "guardrail_violations":
+                    if action:
+                        continue  # the action filter exists on audit logs only
+                    filters = {
+                        k: v
+                        for k, v in (("session_id", session_id), ("guardrail_id", guardrail_id))
+                        if v
+                    }
+                elif session_id or guardrail_id:
+                    if not action:
+                        continue  # audit logs cannot be filtered by session or guardrail
+                    filters = {"action": action}
+                elif action:
+                    filters = {"action": action}
+                for scope in self._scopes():
+                    self._stage(f"fetching {stream.name} ({scope}) {filters}")
+                    result = StreamResult(stream.name, scope)
+                    summary.streams.append(
+                        extractor.pull_range(stream, result, since, until, filters=filters)
+                    )
+            self._finish(run, "fetch", [], summary, extractor)
+        return summary
+
+    # -- the pieces ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _session(self) -> Iterator[RunSummary]:
         started = time.monotonic()
         self._lake.mkdir(parents=True, exist_ok=True)
+        summary = RunSummary(run_id=new_run_id(), lake=self._lake)
         with lake_lock(self._lake):
-            summary = RunSummary(run_id=new_run_id(), lake=self._lake)
             summary.recovered_runs = self._recover(summary.new_rows)
-            run = LandingRun(self._lake, summary.run_id)
-            run.write_manifest(
-                {"run_id": run.run_id, "status": "extracting", "started_at": time.time()}
-            )
-            extractor = Extractor(
-                self._client, self._state, run, self._options(), progress=self._progress
-            )
-            scopes = [f"org:{o}" for o in self._settings.orgs] or ["enterprise"]
-            streams = event_streams(self._settings.audit_log_paths, self._settings.guardrail_paths)
-            for stream in streams:
-                for scope in scopes:
-                    self._stage(f"pulling {stream.name} ({scope})")
-                    summary.streams.append(extractor.pull_stream(stream, scope, since=since))
-            self._stage("pulling orgs, users, service users and sessions")
-            session_ids = set().union(*(r.session_ids for r in summary.streams))
-            summary.dimensions = extractor.pull_dimensions(
-                session_ids, sessions=self._settings.session_lookups
-            )
-            run.close()
-            manifest = {
-                "run_id": run.run_id,
-                "status": "extracted",
-                "proposals": [
-                    {
-                        "key": r.key,
-                        "high_water": r.high_water,
-                        "ids": r.ids_at_high_water,
-                        "landed": r.landed,
-                    }
-                    for r in summary.streams
-                ],
-            }
-            run.write_manifest(manifest)
-            self._stage("transforming and loading the lake (Beam)")
-            for table, rows in _load(run, self._lake, self._beam_args).items():
-                summary.new_rows[table] = summary.new_rows.get(table, 0) + rows
-            self._commit(run, manifest)
+            yield summary
             summary.retries = self._client.retries
         summary.totals = lake_totals(self._lake)
         summary.seconds = time.monotonic() - started
-        return summary
+
+    def _streams(self) -> list[Stream]:
+        return event_streams(self._settings.audit_log_paths, self._settings.guardrail_paths)
+
+    def _scopes(self) -> list[str]:
+        return [f"org:{o}" for o in self._settings.orgs] or ["enterprise"]
+
+    def _new_landing(self, kind: str) -> LandingRun:
+        run = LandingRun(self._lake, new_run_id())
+        self._manifest(run, kind, "extracting", [])
+        return run
+
+    def _extractor(self, run: LandingRun) -> Extractor:
+        return Extractor(
+            self._client, self._state, run, self._options(), progress=self._progress, now=self._now
+        )
+
+    @staticmethod
+    def _manifest(
+        run: LandingRun, kind: str, status: str, proposals: list[dict[str, Any]], **extra: Any
+    ) -> dict[str, Any]:
+        manifest = {
+            "run_id": run.run_id,
+            "kind": kind,
+            "status": status,
+            "proposals": proposals,
+            **extra,
+        }
+        run.write_manifest(manifest)
+        return manifest
+
+    def _finish(
+        self,
+        run: LandingRun,
+        kind: str,
+        proposals: list[dict[str, Any]],
+        summary: RunSummary,
+        extractor: Extractor,
+    ) -> None:
+        """Dimensions, then extracted → loaded → committed."""
+        self._stage("pulling orgs, users, service users and sessions")
+        session_ids = set().union(*(r.session_ids for r in summary.streams))
+        summary.dimensions = extractor.pull_dimensions(
+            session_ids, sessions=self._settings.session_lookups
+        )
+        run.close()
+        manifest = self._manifest(run, kind, "extracted", proposals)
+        self._stage("transforming and loading the lake (Beam)")
+        self._add(summary.new_rows, _load(run, self._lake, self._beam_args))
+        self._commit(run, manifest)
+
+    def _backfill_window(
+        self, stream: Stream, scope: str, key: str, index: int, window: WindowProgress
+    ) -> tuple[LandingRun, StreamResult]:
+        run = self._new_landing("backfill")
+        extractor = self._extractor(run)
+
+        def checkpoint(result: StreamResult, done: bool = False) -> None:
+            proposal = {
+                "kind": "backfill",
+                "job": key,
+                "window": index,
+                "high_water": result.high_water,
+                "ids": result.ids_at_high_water,
+                "done": done,
+                "landed": result.landed,
+            }
+            self._manifest(run, "backfill", "extracting", [proposal])
+
+        start = window.start if window.resume_from is None else window.resume_from - 1
+        result = StreamResult(
+            stream.name, scope, high_water=window.resume_from, ids_at_high_water=list(window.ids)
+        )
+        try:
+            extractor.pull_range(stream, result, start, window.end, checkpoint=checkpoint)
+        finally:
+            run.close()
+        checkpoint(result, done=True)
+        manifest = run.read_manifest() or {}
+        self._manifest(run, "backfill", "extracted", manifest.get("proposals", []))
+        return run, result
+
+    def _window_done(self, key: str, index: int) -> bool:
+        return self._backfills.load()[key][index].done
 
     def _options(self) -> ExtractOptions:
         s = self._settings
@@ -166,11 +342,18 @@ class Runner:
             max_pages_per_window=s.max_pages_per_window,
         )
 
+    @staticmethod
+    def _add(into: dict[str, int], rows: dict[str, int]) -> None:
+        for table, n in rows.items():
+            into[table] = into.get(table, 0) + n
+
     def _commit(self, run: LandingRun, manifest: dict[str, Any]) -> None:
+        """Apply a loaded run's proposals, then mark it committed. Safe to repeat."""
         manifest = {**manifest, "status": "loaded"}
         run.write_manifest(manifest)
         for proposal in manifest.get("proposals", []):
-            if proposal.get("high_water") is not None:
+            kind = proposal.get("kind", "cursor")
+            if kind == "cursor" and proposal.get("high_water") is not None:
                 self._state.advance(
                     proposal["key"],
                     int(proposal["high_water"]),
@@ -178,34 +361,47 @@ class Runner:
                     run.run_id,
                     int(proposal.get("landed", 0)),
                 )
+            elif kind == "backfill":
+                self._backfills.record(
+                    proposal["job"],
+                    int(proposal["window"]),
+                    proposal.get("high_water"),
+                    list(proposal.get("ids", [])),
+                    bool(proposal.get("done")),
+                    int(proposal.get("landed", 0)),
+                )
         run.write_manifest({**manifest, "status": "committed", "committed_at": time.time()})
 
     def _recover(self, new_rows: dict[str, int]) -> list[str]:
-        """Finish runs that a crash left before ``committed``."""
-        recovered = []
+        """Finish the runs that a crash left before ``committed``.
+
+        Whatever such a run landed goes to the lake (loading is idempotent), then its durable
+        progress marks are applied: a run killed mid-window resumes where it stopped.
+        """
+        pending = []
         for run in landed_runs(self._lake):
-            manifest = run.read_manifest()
-            status = (manifest or {}).get("status")
-            if status == "committed":
-                continue
-            self._stage(f"recovering unfinished run {run.run_id}")
-            log.warning("recovering run %s left in status %s", run.run_id, status)
-            if status != "loaded":
-                for table, rows in _load(run, self._lake, self._beam_args).items():
-                    new_rows[table] = new_rows.get(table, 0) + rows
-            if status in ("extracted", "loaded") and manifest is not None:
-                self._commit(run, manifest)
-            else:  # died mid-extraction: its pages are in the lake, but no mark moves
-                run.write_manifest(
-                    {
-                        "run_id": run.run_id,
-                        "status": "committed",
-                        "partial": True,
-                        "committed_at": time.time(),
-                    }
-                )
-            recovered.append(run.run_id)
-        return recovered
+            manifest = run.read_manifest() or {"run_id": run.run_id, "proposals": []}
+            if manifest.get("status") != "committed":
+                pending.append((run, manifest))
+        if not pending:
+            return []
+        self._stage(f"finishing {len(pending)} run(s) left unfinished by a crash")
+        to_load = [run for run, manifest in pending if manifest.get("status") != "loaded"]
+        self._add(new_rows, _load_many(to_load, self._lake, self._beam_args))
+        for run, manifest in pending:
+            log.warning("recovered run %s left in status %s", run.run_id, manifest.get("status"))
+            self._commit(run, manifest)
+        return [run.run_id for run, _ in pending]
+
+
+def _cursor_proposal(result: StreamResult) -> dict[str, Any]:
+    return {
+        "kind": "cursor",
+        "key": result.key,
+        "high_water": result.high_water,
+        "ids": result.ids_at_high_water,
+        "landed": result.landed,
+    }
 
 
 def lake_totals(lake: Path) -> dict[str, int]:

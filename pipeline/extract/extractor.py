@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.errors import ForbiddenError, NotFoundError
 from pipeline.extract.client import DevinClient, Page
@@ -24,6 +25,7 @@ from pipeline.extract.windows import DAY, split
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, int], None]
+CheckpointFn = Callable[["StreamResult"], None]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class ExtractOptions:
     initial_days: int = 30
     max_pages_per_window: int = 100_000
     session_workers: int = 4
+    checkpoint_pages: int = 25  # landed pages between two durable progress marks
 
 
 @dataclass
@@ -46,6 +49,7 @@ class StreamResult:
     scope: str
     path: str = ""
     windows: int = 0
+    windows_done: int = 0
     pages: int = 0
     landed: int = 0
     duplicates_dropped: int = 0
@@ -91,30 +95,63 @@ class Extractor:
     # -- event streams -----------------------------------------------------------------------
 
     def pull_stream(
-        self, stream: Stream, scope: str = "enterprise", *, since: int | None = None
+        self,
+        stream: Stream,
+        scope: str = "enterprise",
+        *,
+        since: int | None = None,
+        checkpoint: CheckpointFn | None = None,
     ) -> StreamResult:
         """Pull every record of ``stream`` after its checkpoint (or ``since``) up to now."""
-        result = StreamResult(stream.name, scope)
-        checkpoint = self._state.get(result.key)
+        saved = self._state.get(stream_key(stream.name, scope))
         end = int(self._now()) + 1
         if since is not None:
             start = since
-        elif checkpoint.high_water is not None:
-            start = checkpoint.high_water - self._opt.lookback_seconds
+        elif saved.high_water is not None:
+            start = saved.high_water - max(1, self._opt.lookback_seconds)
         else:
             start = end - self._opt.initial_days * DAY
-        result.path = self._resolve_path(stream, scope, end)
-        known = set(checkpoint.ids_at_high_water)
+        result = StreamResult(
+            stream.name,
+            scope,
+            high_water=saved.high_water,
+            ids_at_high_water=list(saved.ids_at_high_water),
+        )
+        return self.pull_range(stream, result, start, end, checkpoint=checkpoint)
+
+    def pull_range(
+        self,
+        stream: Stream,
+        result: StreamResult,
+        start: int,
+        end: int,
+        *,
+        filters: dict[str, str] | None = None,
+        checkpoint: CheckpointFn | None = None,
+    ) -> StreamResult:
+        """Pull ``[start, end)`` in sequential windows (``order=asc``), landing what is new.
+
+        ``result`` carries the mark to start from (ids at ``result.high_water`` are known and
+        dropped) and is updated in place. ``checkpoint`` is called after landed pages are durable,
+        every ``checkpoint_pages`` pages and at the end, so a killed run can resume from there.
+        """
+        scope = result.scope
+        result.path = result.path or self._resolve_path(stream, scope, end)
+        known = set(result.ids_at_high_water)
+        at_high_water = set(known)
         seen: set[str] = set()
-        high_water = checkpoint.high_water
-        at_high_water: set[str] = set(known)
         windows = split(start, end, self._opt.window_days)
-        result.windows = len(windows)
+        result.windows += len(windows)
         handle = self._landing.open(stream.name, scope.replace(":", "_"))
         try:
             for window in windows:
                 stats = PagingStats()
-                params = {"order": "asc", "time_after": window.start, "time_before": window.end}
+                params: dict[str, Any] = {
+                    "order": "asc",
+                    "time_after": window.start,
+                    "time_before": window.end,
+                    **(filters or {}),
+                }
                 for page, items in iter_pages(
                     self._client,
                     result.path,
@@ -129,9 +166,9 @@ class Extractor:
                         ts = _created_at(item)
                         if rid is not None and ts is not None:
                             rid = str(rid)
-                            if high_water is None or ts > high_water:
-                                high_water, at_high_water = ts, {rid}
-                            elif ts == high_water:
+                            if result.high_water is None or ts > result.high_water:
+                                result.high_water, at_high_water = ts, {rid}
+                            elif ts == result.high_water:
                                 at_high_water.add(rid)
                             if rid in known or rid in seen:
                                 result.duplicates_dropped += 1
@@ -147,12 +184,18 @@ class Extractor:
                         )
                         result.landed += len(fresh)
                         self._progress(stream.name, len(fresh))
+                    result.ids_at_high_water = sorted(at_high_water)
+                    if checkpoint and stats.pages % self._opt.checkpoint_pages == 0:
+                        handle.sync()
+                        checkpoint(result)
                 result.pages += stats.pages
                 result.recoveries += stats.recoveries
+                result.windows_done += 1
+                handle.sync()
+                if checkpoint:
+                    checkpoint(result)
         finally:
             handle.close()
-        result.high_water = high_water
-        result.ids_at_high_water = sorted(at_high_water)
         return result
 
     def _resolve_path(self, stream: Stream, scope: str, now: int) -> str:

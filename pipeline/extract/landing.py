@@ -69,11 +69,16 @@ class LandingFile:
         self._fh.write(lines)
         self.records += len(records)
 
+    def sync(self) -> None:
+        """Make everything written so far durable."""
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+
     def close(self) -> None:
         if self._fh.closed:
             return
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        self.sync()
         self._fh.close()
 
 
