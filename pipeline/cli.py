@@ -102,9 +102,12 @@ def _api(settings: Settings, faults: str | None) -> Iterator[tuple[Settings, str
 
     from sandbox import FaultConfig, SandboxConfig, SandboxServer
 
-    config = SandboxConfig(max_late_seconds=300)
+    config = SandboxConfig(max_late_seconds=300)  # within the default 600 s lookback
     if faults:
-        config = config.model_copy(update={"faults": FaultConfig.parse(faults)})
+        try:
+            config = config.model_copy(update={"faults": FaultConfig.parse(faults)})
+        except ValueError as err:
+            raise PipelineError(f"--sandbox-faults: {err}") from err
     console.print(
         "[yellow]No DEVIN_API_TOKEN configured: running against the embedded sandbox "
         "(synthetic data, not your tenant).[/yellow] Set DEVIN_API_URL and DEVIN_API_TOKEN to "
@@ -442,6 +445,7 @@ def sql(
 ) -> None:
     """Run DuckDB SQL over the lake."""
     import duckdb
+
     from queries.lake import connect
 
     settings = _settings(lake)
@@ -508,7 +512,10 @@ def sandbox_cmd(
 
     config = SandboxConfig(seed=seed)
     if faults:
-        config = config.model_copy(update={"faults": FaultConfig.parse(faults)})
+        try:
+            config = config.model_copy(update={"faults": FaultConfig.parse(faults)})
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="--faults") from err
     serve(host, port, config)
 
 

@@ -18,8 +18,13 @@ CLI = [sys.executable, "-m", "pipeline"]
 def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
     base = {k: v for k, v in os.environ.items() if not k.startswith("DEVIN_")}
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, env={**base, **(env or {})},
-        cwd=cwd, timeout=600, check=False,
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env={**base, **(env or {})},
+        cwd=cwd,
+        timeout=600,
+        check=False,
     )
 
 
@@ -41,7 +46,7 @@ def sandbox_lake(tmp_path_factory):
 
 
 def test_run_without_token_uses_the_sandbox_and_summarizes(sandbox_lake) -> None:
-    lake, first, second = sandbox_lake
+    _lake, first, second = sandbox_lake
     assert first.returncode == 0, first.stderr
     assert "embedded sandbox" in first.stderr
     for text in ("audit_logs", "guardrail_violations", "Lake:", "devin-audit sql"):
@@ -51,9 +56,15 @@ def test_run_without_token_uses_the_sandbox_and_summarizes(sandbox_lake) -> None
 
 def test_sql_json_is_one_array_of_row_objects(sandbox_lake) -> None:
     lake = sandbox_lake[0]
-    result = cli("sql", "--lake", str(lake), "--format", "json",
-                 "SELECT source, count(*) AS n, max(event_time) AS last FROM events "
-                 "GROUP BY source ORDER BY source")
+    result = cli(
+        "sql",
+        "--lake",
+        str(lake),
+        "--format",
+        "json",
+        "SELECT source, count(*) AS n, max(event_time) AS last FROM events "
+        "GROUP BY source ORDER BY source",
+    )
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert [r["source"] for r in rows] == ["audit_log", "guardrail_violation"]
@@ -63,8 +74,14 @@ def test_sql_json_is_one_array_of_row_objects(sandbox_lake) -> None:
 
 def test_sql_csv_and_table(sandbox_lake) -> None:
     lake = sandbox_lake[0]
-    result = cli("sql", "--lake", str(lake), "--format", "csv",
-                 "SELECT audit_log_id, action FROM audit_logs ORDER BY created_at LIMIT 3")
+    result = cli(
+        "sql",
+        "--lake",
+        str(lake),
+        "--format",
+        "csv",
+        "SELECT audit_log_id, action FROM audit_logs ORDER BY created_at LIMIT 3",
+    )
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0] == ["audit_log_id", "action"] and len(rows) == 4
@@ -84,7 +101,11 @@ def test_sql_on_a_missing_lake_says_what_to_do(tmp_path) -> None:
 
 
 def test_a_legacy_key_is_refused_with_advice(tmp_path) -> None:
-    result = cli("run", "--lake", str(tmp_path), env={
-        "DEVIN_API_URL": "http://127.0.0.1:9", "DEVIN_API_TOKEN": "apk_user_FAKE"})
+    result = cli(
+        "run",
+        "--lake",
+        str(tmp_path),
+        env={"DEVIN_API_URL": "http://127.0.0.1:9", "DEVIN_API_TOKEN": "apk_user_FAKE"},
+    )
     assert result.returncode == 1
     assert "cog_" in result.stderr and "apk_user_FAKE" not in result.stderr + result.stdout

@@ -39,8 +39,9 @@ def run_once(srv: SandboxServer, lake: Path, **overrides) -> RunSummary:
         **overrides,
     )
     http = make_http_client(srv.url, srv.admin_token, 30)
-    client = DevinClient(http, retry=RetryPolicy(max_retries=8, backoff_initial=0.01,
-                                                 backoff_max=0.2))
+    client = DevinClient(
+        http, retry=RetryPolicy(max_retries=8, backoff_initial=0.01, backoff_max=0.2)
+    )
     with http:
         return Runner(settings, client, now=srv.clock.now).run()
 
@@ -74,13 +75,13 @@ def two_runs(server, tmp_path_factory):
 
 
 def test_first_run_lands_exactly_the_sandbox_events(two_runs) -> None:
-    lake, first, (audit, violations), _second, _ = two_runs
+    _lake, first, (audit, violations), _second, _ = two_runs
     assert first.new_rows["audit_logs"] == len(audit) > 1000
     assert first.new_rows["guardrail_violations"] == len(violations) > 10
 
 
 def test_second_run_adds_only_new_events_and_nothing_twice(two_runs) -> None:
-    lake, first, (audit1, viol1), second, (audit2, viol2) = two_runs
+    lake, _first, (audit1, viol1), second, (audit2, viol2) = two_runs
     assert audit2 > audit1  # the sandbox produced new events meanwhile
     assert second.new_rows["audit_logs"] == len(audit2 - audit1)
     assert second.new_rows.get("guardrail_violations", 0) == len(viol2 - viol1)
@@ -95,8 +96,10 @@ def test_second_run_adds_only_new_events_and_nothing_twice(two_runs) -> None:
 def test_state_moved_forward_after_the_lake(two_runs) -> None:
     lake, first, _, second, _ = two_runs
     marks = {r.key: r.high_water for r in second.streams}
-    assert marks["audit_logs@enterprise"] > {r.key: r.high_water for r in first.streams}[
-        "audit_logs@enterprise"]
+    assert (
+        marks["audit_logs@enterprise"]
+        > {r.key: r.high_water for r in first.streams}["audit_logs@enterprise"]
+    )
     state = lake / "_state" / "state.json"
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
 
@@ -109,9 +112,7 @@ def test_landing_zone_is_owner_only_and_keeps_provenance(two_runs) -> None:
         assert mode & 0o077 == 0, f"{path} is readable by others ({oct(mode)})"
     con = connect(lake)
     try:
-        row = con.execute(
-            "SELECT _run_id, _request_id, _page FROM audit_logs LIMIT 1"
-        ).fetchone()
+        row = con.execute("SELECT _run_id, _request_id, _page FROM audit_logs LIMIT 1").fetchone()
     finally:
         con.close()
     assert row[0] and row[1] and row[2] >= 1
@@ -120,25 +121,52 @@ def test_landing_zone_is_owner_only_and_keeps_provenance(two_runs) -> None:
 def test_views_follow_the_contract(two_runs) -> None:
     con = connect(two_runs[0])
     try:
-        types = dict(con.execute(
-            "SELECT column_name, data_type FROM (DESCRIBE audit_logs)").fetchall())
+        types = dict(
+            con.execute("SELECT column_name, data_type FROM (DESCRIBE audit_logs)").fetchall()
+        )
         assert types["created_at"] == "TIMESTAMP WITH TIME ZONE"
         assert types["data"] == "JSON"
-        for column in ("audit_log_id", "action", "org_id", "user_id", "user_email",
-                       "service_user_id", "service_user_name"):
+        for column in (
+            "audit_log_id",
+            "action",
+            "org_id",
+            "user_id",
+            "user_email",
+            "service_user_id",
+            "service_user_name",
+        ):
             assert column in types
         gv = {r[0] for r in con.execute("DESCRIBE guardrail_violations").fetchall()}
-        assert {"violation_id", "event_id", "session_id", "org_id", "guardrail_id",
-                "guardrail_name", "action_taken", "confidence_score", "reasoning",
-                "user_message", "created_at"} <= gv
+        assert {
+            "violation_id",
+            "event_id",
+            "session_id",
+            "org_id",
+            "guardrail_id",
+            "guardrail_name",
+            "action_taken",
+            "confidence_score",
+            "reasoning",
+            "user_message",
+            "created_at",
+        } <= gv
         ev = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
-        assert {"event_id", "source", "source_id", "event_time", "org_id", "actor_id",
-                "action", "severity"} <= ev
+        assert {
+            "event_id",
+            "source",
+            "source_id",
+            "event_time",
+            "org_id",
+            "actor_id",
+            "action",
+            "severity",
+        } <= ev
         sources = dict(con.execute("SELECT source, count(*) FROM events GROUP BY 1").fetchall())
         assert set(sources) == {"audit_log", "guardrail_violation"}
         # every violation is also in the audit log as ai_guardrail_violation
-        n = con.execute("SELECT count(*) FROM audit_logs WHERE action = "
-                        "'ai_guardrail_violation'").fetchone()[0]
+        n = con.execute(
+            "SELECT count(*) FROM audit_logs WHERE action = 'ai_guardrail_violation'"
+        ).fetchone()[0]
         assert n >= sources["guardrail_violation"] * 0.9
     finally:
         con.close()
@@ -151,8 +179,10 @@ def test_dimensions_landed(two_runs) -> None:
     assert first.dimensions.landed["sessions"] >= 1
     con = connect(lake)
     try:
-        assert con.execute("SELECT count(*) FROM orgs").fetchone()[0] == \
-            first.dimensions.landed["orgs"]
+        assert (
+            con.execute("SELECT count(*) FROM orgs").fetchone()[0]
+            == first.dimensions.landed["orgs"]
+        )
     finally:
         con.close()
 
