@@ -34,6 +34,7 @@ from pipeline.extract.extractor import DimensionResult, ExtractOptions, Extracto
 from pipeline.extract.landing import LandingRun, landed_runs
 from pipeline.extract.state import StateStore
 from pipeline.extract.streams import Stream, event_streams
+from pipeline.failpoints import failpoint
 
 log = logging.getLogger(__name__)
 
@@ -164,30 +165,34 @@ class Runner:
                         (stream, scope, key, i, w) for i, w in enumerate(windows) if not w.done
                     ]
             summary.windows_total_done = summary.windows_total - len(tasks)
-            self._stage(f"backfilling {len(tasks)} window(s), {concurrency} at a time")
-            runs: list[LandingRun] = []
-            with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-                futures = [pool.submit(self._backfill_window, *task) for task in tasks]
-                for future in futures:
-                    try:
-                        run, result = future.result()
-                    except PipelineError as err:
-                        errors.append(err)
-                        continue
-                    runs.append(run)
-                    summary.streams.append(result)
-            # Everything landed, finished or not, goes to the lake in one pipeline, then each
-            # window's progress is committed.
-            self._stage("transforming and loading the lake (Beam)")
-            pending = [
-                r
-                for r in landed_runs(self._lake)
-                if (r.read_manifest() or {}).get("status") != "committed"
-            ]
-            self._add(summary.new_rows, _load_many(pending, self._lake, self._beam_args))
-            for run in pending:
-                self._commit(run, run.read_manifest() or {})
-            summary.windows_total_done += sum(1 for t in tasks if self._window_done(t[2], t[3]))
+            width = max(1, concurrency)
+            # Waves of `concurrency` windows: fetched in parallel, then loaded and committed
+            # together, so a killed backfill loses at most one wave's commit (and even that
+            # wave resumes from its durable progress marks).
+            for first in range(0, len(tasks), width):
+                wave = tasks[first : first + width]
+                self._stage(
+                    f"backfilling windows {first + 1}-{first + len(wave)} of {len(tasks)}, "
+                    f"{width} at a time"
+                )
+                with ThreadPoolExecutor(max_workers=width) as pool:
+                    futures = [pool.submit(self._backfill_window, *task) for task in wave]
+                    for future in futures:
+                        try:
+                            summary.streams.append(future.result())
+                        except PipelineError as err:
+                            errors.append(err)
+                self._stage("transforming and loading the lake (Beam)")
+                pending = [
+                    r
+                    for r in landed_runs(self._lake)
+                    if (r.read_manifest() or {}).get("status") != "committed"
+                ]
+                self._add(summary.new_rows, _load_many(pending, self._lake, self._beam_args))
+                for run in pending:
+                    self._commit(run, run.read_manifest() or {})
+                summary.windows_total_done += sum(1 for t in wave if self._window_done(t[2], t[3]))
+                failpoint("backfill_wave")
         if errors:
             raise PipelineError(
                 f"{len(errors)} backfill window(s) failed; what they landed is in the lake. Run "
@@ -294,13 +299,14 @@ class Runner:
         )
         run.close()
         manifest = self._manifest(run, kind, "extracted", proposals)
+        failpoint("extracted")
         self._stage("transforming and loading the lake (Beam)")
         self._add(summary.new_rows, _load(run, self._lake, self._beam_args))
         self._commit(run, manifest)
 
     def _backfill_window(
         self, stream: Stream, scope: str, key: str, index: int, window: WindowProgress
-    ) -> tuple[LandingRun, StreamResult]:
+    ) -> StreamResult:
         run = self._new_landing("backfill")
         extractor = self._extractor(run)
 
@@ -327,7 +333,7 @@ class Runner:
         checkpoint(result, done=True)
         manifest = run.read_manifest() or {}
         self._manifest(run, "backfill", "extracted", manifest.get("proposals", []))
-        return run, result
+        return result
 
     def _window_done(self, key: str, index: int) -> bool:
         return self._backfills.load()[key][index].done
@@ -351,6 +357,7 @@ class Runner:
         """Apply a loaded run's proposals, then mark it committed. Safe to repeat."""
         manifest = {**manifest, "status": "loaded"}
         run.write_manifest(manifest)
+        failpoint("lake_written")
         for proposal in manifest.get("proposals", []):
             kind = proposal.get("kind", "cursor")
             if kind == "cursor" and proposal.get("high_water") is not None:
@@ -370,6 +377,7 @@ class Runner:
                     bool(proposal.get("done")),
                     int(proposal.get("landed", 0)),
                 )
+        failpoint("state_advanced")
         run.write_manifest({**manifest, "status": "committed", "committed_at": time.time()})
 
     def _recover(self, new_rows: dict[str, int]) -> list[str]:

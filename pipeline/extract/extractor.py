@@ -21,6 +21,7 @@ from pipeline.extract.pages import PagingStats, _created_at, iter_pages
 from pipeline.extract.state import StateStore, stream_key
 from pipeline.extract.streams import DIMENSIONS, SESSION_PATH, Stream
 from pipeline.extract.windows import DAY, split
+from pipeline.failpoints import failpoint
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ class Extractor:
                         )
                         result.landed += len(fresh)
                         self._progress(stream.name, len(fresh))
+                        failpoint("page_landed")
                     result.ids_at_high_water = sorted(at_high_water)
                     if checkpoint and stats.pages % self._opt.checkpoint_pages == 0:
                         handle.sync()
