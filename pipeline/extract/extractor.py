@@ -164,7 +164,9 @@ class Extractor:
                     fresh = []
                     for item in items:
                         rid = item.get(stream.id_field)
-                        ts = _created_at(item)
+                        ts = item.get("created_at")
+                        if type(ts) is not int or ts > 10**12:  # the common case costs nothing
+                            ts = _created_at(item)
                         if rid is not None and ts is not None:
                             rid = str(rid)
                             if result.high_water is None or ts > result.high_water:

@@ -79,9 +79,10 @@ def iter_pages(
         stats.pages += 1
         stats.items += len(items)
         yield page, items
-        stamps = [ts for ts in (_created_at(i) for i in items) if ts is not None]
-        if stamps:
-            last_ts = max([*stamps, last_ts or stamps[0]])
+        raw = [i["created_at"] for i in items if type(i.get("created_at")) in (int, float)]
+        if raw:
+            newest = _created_at({"created_at": max(raw)})
+            last_ts = newest if last_ts is None or newest is None else max(last_ts, newest)
         body = page.body
         if not body.get("has_next_page"):
             return

@@ -1,0 +1,1 @@
+"""Benchmarks: speed goals as ratios measured side by side in one run (``make bench``)."""
