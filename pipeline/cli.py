@@ -87,11 +87,17 @@ def _api(settings: Settings, faults: str | None) -> Iterator[tuple[Settings, str
                 "credential as DEVIN_API_TOKEN."
             )
         token = settings.api_token.get_secret_value()
-        if token.startswith("apk_"):
+        if settings.legacy_v2 and not token.startswith("apk_user_"):
+            raise PipelineError(
+                "DEVIN_LEGACY_V2 needs an enterprise admin's personal apk_user_ key; with a cog_ "
+                "credential, unset DEVIN_LEGACY_V2 and use the v3 API."
+            )
+        if token.startswith("apk_") and not settings.legacy_v2:
             raise PipelineError(
                 "DEVIN_API_TOKEN is a legacy apk_ key, which the v3 API refuses: create a "
                 "service user with ManageEnterpriseSettings in Devin's enterprise settings and "
-                "use its cog_ credential."
+                "use its cog_ credential (or, with an enterprise admin's apk_user_ key, set "
+                "DEVIN_LEGACY_V2=true for the legacy v2 audit log only)."
             )
         settings = settings.model_copy(
             update={"api_url": settings.api_url or "https://api.devin.ai"}

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         default=10.0, ge=0, description="Client-side pacing per process; 0 disables it."
     )
 
+    legacy_v2: bool = Field(
+        default=False,
+        description="Pull the legacy v2 enterprise audit log with an enterprise admin's "
+        "apk_user_ key (no guardrail violations, no enrichment).",
+    )
+    legacy_v2_limit: int = Field(default=100, ge=1, le=1000)
+
     session_lookups: bool = Field(
         default=True, description="Fetch the sessions referenced by guardrail violations."
     )

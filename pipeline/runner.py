@@ -32,7 +32,7 @@ from pipeline.extract.backfill import BackfillStore, WindowProgress, job_key
 from pipeline.extract.client import DevinClient
 from pipeline.extract.extractor import DimensionResult, ExtractOptions, Extractor, StreamResult
 from pipeline.extract.landing import LandingRun, landed_runs
-from pipeline.extract.state import StateStore
+from pipeline.extract.state import StateStore, stream_key
 from pipeline.extract.streams import Stream, event_streams
 from pipeline.failpoints import failpoint
 
@@ -135,13 +135,19 @@ class Runner:
                 proposals[result.key] = _cursor_proposal(result)
                 self._manifest(run, "run", "extracting", list(proposals.values()))
 
-            for stream in self._streams():
-                for scope in self._scopes():
-                    self._stage(f"pulling {stream.name} ({scope})")
-                    result = extractor.pull_stream(
-                        stream, scope, since=since, checkpoint=checkpoint
-                    )
-                    summary.streams.append(result)
+            if self._settings.legacy_v2:
+                self._stage("pulling the legacy v2 audit log")
+                result = self._pull_legacy(extractor, since)
+                summary.streams.append(result)
+                proposals[result.key] = _cursor_proposal(result)
+            else:
+                for stream in self._streams():
+                    for scope in self._scopes():
+                        self._stage(f"pulling {stream.name} ({scope})")
+                        result = extractor.pull_stream(
+                            stream, scope, since=since, checkpoint=checkpoint
+                        )
+                        summary.streams.append(result)
             self._finish(run, "run", list(proposals.values()), summary, extractor)
         return summary
 
@@ -292,11 +298,17 @@ class Runner:
         extractor: Extractor,
     ) -> None:
         """Dimensions, then extracted → loaded → committed."""
-        self._stage("pulling orgs, users, service users and sessions")
-        session_ids = set().union(*(r.session_ids for r in summary.streams))
-        summary.dimensions = extractor.pull_dimensions(
-            session_ids, sessions=self._settings.session_lookups
-        )
+        if self._settings.legacy_v2:
+            summary.dimensions.warnings.append(
+                "legacy v2 mode: no guardrail violations and no enrichment (both need v3 and a "
+                "cog_ credential)"
+            )
+        else:
+            self._stage("pulling orgs, users, service users and sessions")
+            session_ids = set().union(*(r.session_ids for r in summary.streams))
+            summary.dimensions = extractor.pull_dimensions(
+                session_ids, sessions=self._settings.session_lookups
+            )
         run.close()
         manifest = self._manifest(run, kind, "extracted", proposals)
         failpoint("extracted")
@@ -337,6 +349,23 @@ class Runner:
 
     def _window_done(self, key: str, index: int) -> bool:
         return self._backfills.load()[key][index].done
+
+    def _pull_legacy(self, extractor: Extractor, since: int | None) -> StreamResult:
+        saved = self._state.get(stream_key("audit_logs_v2", "enterprise"))
+        end = int(self._now()) + 1
+        if since is not None:
+            start = since
+        elif saved.high_water is not None:
+            start = saved.high_water - max(1, self._settings.lookback_seconds)
+        else:
+            start = end - self._settings.initial_days * 86_400
+        result = StreamResult(
+            "audit_logs_v2",
+            "enterprise",
+            high_water=saved.high_water,
+            ids_at_high_water=list(saved.ids_at_high_water),
+        )
+        return extractor.pull_legacy_v2(result, start, end, self._settings.legacy_v2_limit)
 
     def _options(self) -> ExtractOptions:
         s = self._settings
@@ -418,9 +447,10 @@ def lake_totals(lake: Path) -> dict[str, int]:
 
     con = connect(lake)
     try:
-        return {
-            t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # noqa: S608
-            for t in EVENT_TABLES
-        }
+        totals = {}
+        for table in EVENT_TABLES:
+            row = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+            totals[table] = int(row[0]) if row else 0
+        return totals
     finally:
         con.close()

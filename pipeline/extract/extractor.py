@@ -17,6 +17,7 @@ from typing import Any
 from pipeline.errors import ForbiddenError, NotFoundError
 from pipeline.extract.client import DevinClient, Page
 from pipeline.extract.landing import LandingRun, Provenance
+from pipeline.extract.legacy import V2_PATH, iter_v2_pages
 from pipeline.extract.pages import PagingStats, _created_at, iter_pages
 from pipeline.extract.state import StateStore, stream_key
 from pipeline.extract.streams import DIMENSIONS, SESSION_PATH, Stream
@@ -200,6 +201,43 @@ class Extractor:
                     checkpoint(result)
         finally:
             handle.close()
+        return result
+
+    def pull_legacy_v2(
+        self, result: StreamResult, start: int, end: int, limit: int
+    ) -> StreamResult:
+        """Pull the legacy v2 audit log for ``[start, end)`` (seconds); see ``legacy.py``."""
+        result.path = V2_PATH
+        known = set(result.ids_at_high_water)
+        at_high_water = set(known)
+        handle = self._landing.open("audit_logs_v2", result.scope.replace(":", "_"))
+        try:
+            for number, (page, items) in enumerate(
+                iter_v2_pages(self._client, start * 1000, end * 1000, limit=limit), start=1
+            ):
+                fresh = []
+                for item in items:
+                    rid, ts = item.get("audit_log_id"), _created_at(item)
+                    if rid is not None and ts is not None:
+                        rid = str(rid)
+                        if result.high_water is None or ts > result.high_water:
+                            result.high_water, at_high_water = ts, {rid}
+                        elif ts == result.high_water:
+                            at_high_water.add(rid)
+                        if rid in known:
+                            result.duplicates_dropped += 1
+                            continue
+                    fresh.append(item)
+                if fresh:
+                    handle.write(fresh, self._provenance(page, result.scope, start, end, number))
+                    result.landed += len(fresh)
+                    self._progress("audit_logs_v2", len(fresh))
+                result.pages += 1
+        finally:
+            handle.close()
+        result.windows += 1
+        result.windows_done += 1
+        result.ids_at_high_water = sorted(at_high_water)
         return result
 
     def _resolve_path(self, stream: Stream, scope: str, now: int) -> str:
