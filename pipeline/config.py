@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     session_lookups: bool = Field(
         default=True, description="Fetch the sessions referenced by guardrail violations."
     )
+    session_ttl_seconds: float = Field(
+        default=86_400, ge=0, description="Look a session up again only after this long."
+    )
 
     @field_validator("api_url")
     @classmethod

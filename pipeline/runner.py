@@ -29,6 +29,7 @@ from typing import Any
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.extract.backfill import BackfillStore, WindowProgress, job_key
+from pipeline.extract.cache import SessionCache
 from pipeline.extract.client import DevinClient
 from pipeline.extract.extractor import DimensionResult, ExtractOptions, Extractor, StreamResult
 from pipeline.extract.landing import LandingRun, landed_runs
@@ -118,6 +119,7 @@ class Runner:
         self._lake = Path(settings.lake)
         self._state = StateStore(self._lake)
         self._backfills = BackfillStore(self._lake)
+        self._sessions = SessionCache(self._lake, settings.session_ttl_seconds)
         self._beam_args = beam_args
         self._progress = progress
         self._stage = stage or (lambda _text: None)
@@ -306,15 +308,18 @@ class Runner:
         else:
             self._stage("pulling orgs, users, service users and sessions")
             session_ids = set().union(*(r.session_ids for r in summary.streams))
+            cached = self._sessions.fresh(session_ids)
             summary.dimensions = extractor.pull_dimensions(
-                session_ids, sessions=self._settings.session_lookups
+                session_ids - cached, sessions=self._settings.session_lookups
             )
+            summary.dimensions.sessions_cached = len(cached)
         run.close()
         manifest = self._manifest(run, kind, "extracted", proposals)
         failpoint("extracted")
         self._stage("transforming and loading the lake (Beam)")
         self._add(summary.new_rows, _load(run, self._lake, self._beam_args))
         self._commit(run, manifest)
+        self._sessions.record(summary.dimensions.sessions_looked_up)
 
     def _backfill_window(
         self, stream: Stream, scope: str, key: str, index: int, window: WindowProgress

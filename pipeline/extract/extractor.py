@@ -71,6 +71,8 @@ class DimensionResult:
 
     landed: dict[str, int] = field(default_factory=dict)
     sessions_unavailable: int = 0
+    sessions_looked_up: dict[str, bool] = field(default_factory=dict)  # id -> found
+    sessions_cached: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -325,7 +327,11 @@ class Extractor:
         handle = self._landing.open("sessions", "lookup")
         try:
             with ThreadPoolExecutor(max_workers=self._opt.session_workers) as pool:
-                for number, page in enumerate(pool.map(fetch, session_ids), start=1):
+                pages = pool.map(fetch, session_ids)
+                for number, (session_id, page) in enumerate(
+                    zip(session_ids, pages, strict=True), start=1
+                ):
+                    result.sessions_looked_up[session_id] = page is not None
                     if page is None:
                         result.sessions_unavailable += 1
                         continue
