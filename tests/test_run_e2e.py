@@ -122,7 +122,7 @@ def test_views_follow_the_contract(two_runs) -> None:
     con = connect(two_runs[0])
     try:
         types = dict(
-            con.execute("SELECT column_name, data_type FROM (DESCRIBE audit_logs)").fetchall()
+            con.execute("SELECT column_name, column_type FROM (DESCRIBE audit_logs)").fetchall()
         )
         assert types["created_at"] == "TIMESTAMP WITH TIME ZONE"
         assert types["data"] == "JSON"
