@@ -31,7 +31,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
-out = Console(soft_wrap=True)
+# Piped output (cron logs, CI) gets a wide console so tables are not cut at 80 columns.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+
+
+class _QuietBeamImport(logging.Filter):
+    """Beam warns about optional GCP client libraries on import; that is noise to our users."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("apitools not found")
+
 
 LakeOption = Annotated[
     Path | None,
@@ -54,6 +63,8 @@ def _setup_logging(verbose: bool) -> None:
         handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
         force=True,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_QuietBeamImport())
 
 
 def _settings(lake: Path | None) -> Settings:
