@@ -172,6 +172,9 @@ class Runner:
                     tasks += [
                         (stream, scope, key, i, w) for i, w in enumerate(windows) if not w.done
                     ]
+            # Oldest windows first across streams, so a resumed backfill continues at the
+            # first unfinished window of each stream.
+            tasks.sort(key=lambda task: (task[3], task[0].name, task[1]))
             summary.windows_total_done = summary.windows_total - len(tasks)
             width = max(1, concurrency)
             # Waves of `concurrency` windows: fetched in parallel, then loaded and committed
