@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from sandbox.auth import Denied, authenticate, authorize
 from sandbox.clock import Clock
-from sandbox.credentials import Credential
+from sandbox.credentials import LEGACY_TOKENS, Credential
 from sandbox.cursors import CursorCodec, CursorError, fingerprint
 from sandbox.faults import (
     EXTRA_ENVELOPE_FIELDS,
@@ -71,6 +71,7 @@ class App:
         self.codec = codec
         self._handlers: dict[str, Callable[[Request, dict[str, str], Credential], Outcome]] = {
             "audit_logs": self._audit_logs,
+            "audit_logs_v2": self._audit_logs_v2,
             "guardrails": self._guardrails,
             "self": self._self,
             "self_beta": self._self_beta,
@@ -101,6 +102,8 @@ class App:
             delay = plan.delay
             if plan.outcome is not None:
                 return self._fault_response(plan.outcome, request.path, delay)
+        if route.legacy:
+            return self._legacy(request, delay)
         cred = authenticate(request.headers.get("authorization"))
         if isinstance(cred, Denied):
             return self._denied(cred, request.path, delay)
@@ -243,6 +246,59 @@ class App:
         if config.unknown_fields:
             item.update(EXTRA_ITEM_FIELDS[kind])
         return orjson.dumps(item)
+
+    # -- legacy v2 ----------------------------------------------------------------------------
+
+    def _legacy(self, request: Request, delay: float) -> Outcome:
+        """v2 takes only an enterprise admin's apk_user_ key, and answers errors the old way."""
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or token.strip() != LEGACY_TOKENS["apk_user"]:
+            detail = "v2 endpoints need an Enterprise Admin's personal API key (apk_user_...)."
+            response = legacy_error(401, detail)
+        else:
+            response = self._audit_logs_v2(request)
+        return Response(response.status, response.body, response.content_type,
+                        response.headers, delay)  # fmt: skip
+
+    def _audit_logs_v2(self, request: Request, *_: Any) -> Response:
+        """`GET /v2/enterprise/audit-logs`: `after`/`before` in Unix ms, `limit`, newest first.
+
+        Entries are flat (no `data` wrapper) with `created_at` in milliseconds, as the v2 docs
+        show. The docs leave the bounds' meaning open; this sandbox reads them as millisecond
+        timestamps, `after` inclusive and `before` exclusive.
+        """
+        errors = []
+        bounds: dict[str, int | None] = {}
+        for name in ("after", "before", "limit"):
+            raw = request.query.get(name) or None
+            bounds[name] = None
+            try:
+                bounds[name] = None if raw is None else int(raw)
+            except ValueError:
+                errors.append({"loc": ["query", name], "msg": "value is not a valid integer",
+                               "type": "type_error.integer"})  # fmt: skip
+        limit = 100 if bounds["limit"] is None else bounds["limit"]
+        if not errors and limit < 1:
+            errors.append({"loc": ["query", "limit"], "msg": "ensure this value is greater "
+                           "than or equal to 1", "type": "value_error.number.not_ge"})  # fmt: skip
+        if errors:
+            return Response(422, orjson.dumps({"detail": errors}), "application/json", ())
+        after_ms, before_ms = bounds["after"], bounds["before"]
+        selection = Selection(
+            "audit",
+            time_after=None if after_ms is None else -(-after_ms // 1000),
+            time_before=None if before_ms is None else -(-before_ms // 1000),
+        )
+        rows, _more = self.world.scan(selection, "desc", None, min(limit, 1000))
+        entries = []
+        for row in rows:
+            item = orjson.loads(row.raw)
+            entry = {k: item[k] for k in ("audit_log_id", "action", "org_id", "user_id",
+                                          "user_email")}  # fmt: skip
+            entry["created_at"] = int(item["created_at"]) * 1000
+            entry.update(item.get("data") or {})
+            entries.append(entry)
+        return json_response({"audit_logs": entries})
 
     # -- enrichment --------------------------------------------------------------------------
 

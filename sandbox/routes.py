@@ -2,7 +2,8 @@
 
 Audit logs answer under `/v3/` and `/v3beta1/`; guardrail violations only under `/v3beta1/`
 (as documented today, so `/v3/enterprise/guardrail-violations` is a 404). The enrichment
-lookups answer under both prefixes. `/_sandbox/*` are the sandbox's own admin routes.
+lookups answer under both prefixes. The legacy `/v2/enterprise/audit-logs` answers an enterprise
+admin's `apk_user_` key only. `/_sandbox/*` are the sandbox's own admin routes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Route:
     permissions: tuple[str, ...]
     faults: Faults
     admin: bool = False
+    legacy: bool = False  # v2: an enterprise admin's apk_user_ key, not a cog_ credential
 
 
 def _route(
@@ -35,9 +37,12 @@ def _route(
     faults: Faults = "none",
     methods: tuple[str, ...] = ("GET",),
     admin: bool = False,
+    legacy: bool = False,
 ) -> Route:
     regex = re.sub(r"\{(\w+)\}", lambda m: _SEG.format(m.group(1)), path)
-    return Route(name, re.compile(f"^{regex}$"), frozenset(methods), permissions, faults, admin)
+    return Route(
+        name, re.compile(f"^{regex}$"), frozenset(methods), permissions, faults, admin, legacy
+    )
 
 
 _AUDIT = ("ManageEnterpriseSettings",)
@@ -56,6 +61,7 @@ ROUTES: tuple[Route, ...] = (
         _AUDIT,
         "data",
     ),
+    _route("audit_logs_v2", "/v2/enterprise/audit-logs", faults="data", legacy=True),
     _route("self", "/v3/self", ("ReadAccountMeta",)),
     _route("self_beta", "/v3beta1/enterprise/self", ("ReadAccountMeta",)),
     _route("organizations", f"{_V}/enterprise/organizations", _ORGS, "enrichment"),
