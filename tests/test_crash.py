@@ -17,15 +17,11 @@ import time
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from pipeline.config import Settings
 from pipeline.extract.backfill import BackfillStore
-from pipeline.extract.client import DevinClient, RetryPolicy, make_http_client
 from pipeline.extract.windows import DAY
-from pipeline.runner import Runner
-from queries.lake import connect
 from sandbox import SandboxConfig, SandboxServer
+from tests.helpers import lake_column, runner_for
 
 CLI = [sys.executable, "-m", "pipeline"]
 
@@ -43,11 +39,7 @@ def cli_env(srv: SandboxServer, lake: Path, **extra: str) -> dict[str, str]:
 
 
 def lake_ids(lake: Path, view: str, column: str) -> list:
-    con = connect(lake)
-    try:
-        return [r[0] for r in con.execute(f"SELECT {column} FROM {view}").fetchall()]  # noqa: S608
-    finally:
-        con.close()
+    return lake_column(lake, view, column)
 
 
 def assert_exact(lake: Path, srv: SandboxServer, since: int, until: int | None = None) -> None:
@@ -183,14 +175,8 @@ def test_backfill_250_days_in_parallel_windows_resumes_after_a_kill(long_history
         assert [w.done for w in windows] == [True, True, False]
 
     # Resume in-process to see what the second attempt pulled.
-    settings = Settings(
-        api_url=srv.url, api_token=SecretStr(srv.admin_token), lake=lake, window_days=90
-    )
-    http = make_http_client(srv.url, srv.admin_token, 30)
-    with http:
-        summary = Runner(
-            settings, DevinClient(http, retry=RetryPolicy(max_retries=2)), now=srv.clock.now
-        ).backfill(since, until, concurrency=4)
+    with runner_for(srv, lake, window_days=90) as runner:
+        summary = runner.backfill(since, until, concurrency=4)
     assert summary.windows_total == 6 and summary.windows_total_done == 6
     resumed = [r for r in summary.streams if r.stream == "audit_logs"]
     assert len(resumed) == 1  # only the unfinished window was fetched again

@@ -9,43 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from pipeline.config import Settings
 from pipeline.errors import PipelineError
-from pipeline.extract.client import DevinClient, RetryPolicy, make_http_client
 from pipeline.extract.windows import DAY
-from pipeline.runner import Runner, RunSummary
-from queries.lake import connect
+from pipeline.runner import RunSummary
 from sandbox import FaultConfig, SandboxConfig, SandboxServer
+from tests.helpers import lake_column, runner_for
 
 NOW = 1_790_000_000.0
 DAYS = 6
 
 
-def run_once(srv: SandboxServer, lake: Path, **overrides) -> RunSummary:
-    settings = Settings(
-        api_url=srv.url,
-        api_token=SecretStr(srv.admin_token),
-        lake=lake,
-        initial_days=DAYS,
-        **overrides,
-    )
-    http = make_http_client(srv.url, srv.admin_token, 10)
-    client = DevinClient(
-        http,
-        retry=RetryPolicy(max_retries=4, backoff_initial=0.01, backoff_max=0.1, retry_after_max=5),
-    )
-    with http:
-        return Runner(settings, client, now=srv.clock.now).run()
-
-
-def lake_column(lake: Path, view: str, column: str) -> list:
-    con = connect(lake)
-    try:
-        return [r[0] for r in con.execute(f"SELECT {column} FROM {view}").fetchall()]  # noqa: S608
-    finally:
-        con.close()
+def run_once(srv: SandboxServer, lake: Path) -> RunSummary:
+    with runner_for(srv, lake, initial_days=DAYS) as runner:
+        return runner.run()
 
 
 def test_every_fault_at_once_still_lands_every_event_exactly_once(tmp_path) -> None:

@@ -10,14 +10,12 @@ import stat
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from pipeline.config import Settings
-from pipeline.extract.client import DevinClient, RetryPolicy, make_http_client
 from pipeline.extract.windows import DAY
-from pipeline.runner import Runner, RunSummary
+from pipeline.runner import RunSummary
 from queries.lake import connect
 from sandbox import SandboxConfig, SandboxServer
+from tests.helpers import lake_column, runner_for
 
 NOW = 1_790_000_000.0  # a frozen sandbox clock (2026-09-21)
 DAYS = 20
@@ -31,27 +29,12 @@ def server():
 
 
 def run_once(srv: SandboxServer, lake: Path, **overrides) -> RunSummary:
-    settings = Settings(
-        api_url=srv.url,
-        api_token=SecretStr(srv.admin_token),
-        lake=lake,
-        initial_days=DAYS,
-        **overrides,
-    )
-    http = make_http_client(srv.url, srv.admin_token, 30)
-    client = DevinClient(
-        http, retry=RetryPolicy(max_retries=8, backoff_initial=0.01, backoff_max=0.2)
-    )
-    with http:
-        return Runner(settings, client, now=srv.clock.now).run()
+    with runner_for(srv, lake, initial_days=DAYS, **overrides) as runner:
+        return runner.run()
 
 
 def lake_ids(lake: Path, view: str, column: str) -> list:
-    con = connect(lake)
-    try:
-        return [row[0] for row in con.execute(f"SELECT {column} FROM {view}").fetchall()]  # noqa: S608
-    finally:
-        con.close()
+    return lake_column(lake, view, column)
 
 
 def expected(srv: SandboxServer, start: float) -> tuple[set[str], set[int]]:
