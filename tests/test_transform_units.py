@@ -380,3 +380,22 @@ def test_normalize_lines_routes_rows_events_and_dead_letters(tmp_path: Path) -> 
     assert dead[0]["_ingested_at"] == datetime(2026, 1, 1, tzinfo=UTC)
     assert result.records_in == {"audit_logs": 3, "guardrail_violations": 2, "users": 1}
     assert result.unknown_actions == {"guardrail_violations:quarantine": 1}
+
+
+def test_legacy_v2_entries_take_the_v3_shape() -> None:
+    from pipeline.transform.normalize import legacy_v2_record
+
+    entry = {
+        "audit_log_id": "audit_log-" + "a" * 32,
+        "action": "add_member",
+        "created_at": 1_704_067_200_000,
+        "org_id": "org-1",
+        "user_id": "email|abcd",
+        "user_email": None,
+        "target_user_id": "email|efgh",
+        "roles": ["admin"],
+    }
+    record = legacy_v2_record(entry)
+    assert record["data"] == {"target_user_id": "email|efgh", "roles": ["admin"]}
+    assert record["created_at"] == 1_704_067_200_000
+    assert record["service_user_id"] is None and record["action"] == "add_member"

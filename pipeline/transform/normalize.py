@@ -64,6 +64,23 @@ class Landed:
     provenance: dict[str, Any]
 
 
+LEGACY_V2_STREAM = "audit_logs_v2"
+_V2_TOP_LEVEL = ("audit_log_id", "action", "created_at", "org_id", "user_id", "user_email")
+
+
+def legacy_v2_record(entry: dict[str, Any]) -> dict[str, Any]:
+    """A legacy v2 audit entry in the v3 shape: the action's flat fields move into ``data``.
+
+    ``created_at`` stays in milliseconds (the timestamp rules detect the unit); v2 has no
+    service-user fields.
+    """
+    record = {key: entry.get(key) for key in _V2_TOP_LEVEL}
+    record["data"] = {k: v for k, v in entry.items() if k not in _V2_TOP_LEVEL}
+    record["service_user_id"] = None
+    record["service_user_name"] = None
+    return record
+
+
 def parse_line(line: bytes, ingested_at: int) -> Landed:
     """Parse one landing-zone line; ``ingested_at`` (µs) is stamped into the provenance."""
     try:
@@ -73,9 +90,11 @@ def parse_line(line: bytes, ingested_at: int) -> Landed:
     if not isinstance(envelope, dict):
         raise Rejected(ENVELOPE, f"a line must be a JSON object, not {type(envelope).__name__}")
     stream = envelope.get("stream")
+    record, provenance = envelope.get("record"), envelope.get("provenance")
+    if stream == LEGACY_V2_STREAM and isinstance(record, dict):
+        stream, record = "audit_logs", legacy_v2_record(record)
     if stream not in STREAM_MODELS:
         raise Rejected(ENVELOPE, f"unknown stream {stream!r}")
-    record, provenance = envelope.get("record"), envelope.get("provenance")
     if not isinstance(record, dict):
         raise Rejected(ENVELOPE, "'record' is missing or not an object", stream)
     if not isinstance(provenance, dict):
