@@ -123,7 +123,7 @@ def test_guardrails_have_no_v3_path(
     "path",
     [
         "/v3/organizations/org-abc/audit-logs",  # not documented, treated as nonexistent
-        "/v2/enterprise/audit-logs",
+        "/v2/enterprise/sessions",  # v2 beyond the audit log is not simulated
         "/v3/enterprise/audit-log",
         "/",
         "/v3/enterprise/audit-logs/extra",
