@@ -303,6 +303,47 @@ def doctor(lake: LakeOption = None) -> None:
     out.print("[green]Ready: a run would succeed.[/]")
 
 
+@app.command()
+def compact(
+    lake: LakeOption = None,
+    table: Annotated[
+        list[str] | None, typer.Option(help="Only this table (repeatable); default all.")
+    ] = None,
+) -> None:
+    """Merge each partition's small files into one and drop duplicate keys.
+
+    Scheduled runs add a file per partition each time; compacting (say, daily) keeps queries
+    fast. It holds the lake lock, so it never interleaves with a run.
+    """
+    from pipeline.model import LAKE_TABLES
+    from pipeline.runner import lake_lock
+    from sinks.compact import compact as compact_lake
+
+    settings = _settings(lake)
+    unknown = [t for t in table or [] if t not in LAKE_TABLES]
+    if unknown:
+        raise typer.BadParameter(f"unknown table(s) {unknown}; one of {sorted(LAKE_TABLES)}")
+    try:
+        with lake_lock(Path(settings.lake)):
+            results = compact_lake(settings.lake, table or None)
+    except PipelineError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(1) from None
+    if not results:
+        out.print("Nothing to compact: every partition already has one file.")
+        return
+    summary = Table("table", "partition", "files", "rows", "duplicates removed")
+    for r in results:
+        summary.add_row(
+            r.table,
+            r.partition or "-",
+            f"{r.files_before} → 1",
+            f"{r.rows_after:,}",
+            f"{r.duplicates_removed:,}",
+        )
+    out.print(summary)
+
+
 state_app = typer.Typer(help="Show or reset the extractor's checkpoints.", no_args_is_help=True)
 app.add_typer(state_app, name="state")
 

@@ -36,6 +36,7 @@ from pipeline.extract.landing import LandingRun, landed_runs
 from pipeline.extract.state import StateStore, stream_key
 from pipeline.extract.streams import Stream, event_streams
 from pipeline.failpoints import failpoint
+from sinks.compact import finish_interrupted
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,7 @@ class Runner:
         self._lake.mkdir(parents=True, exist_ok=True)
         summary = RunSummary(run_id=new_run_id(), lake=self._lake)
         with lake_lock(self._lake):
+            finish_interrupted(self._lake)  # a compaction cut short would show keys twice
             summary.recovered_runs = self._recover(summary.new_rows)
             yield summary
             summary.retries = self._client.retries
