@@ -34,7 +34,9 @@ AUDIT = event_streams(["/v3/enterprise/audit-logs"], ["/v3beta1/enterprise/guard
 def bare_loop(url: str, start: int, end: int) -> int:
     """The limit: page through the same window with httpx and orjson, doing nothing else."""
     items = 0
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as http:
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=120
+    ) as http:
         for window in split(start, end, 30):
             after = None
             while True:
