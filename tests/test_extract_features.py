@@ -99,14 +99,12 @@ def test_sessions_are_looked_up_once_per_ttl(sandbox, tmp_path) -> None:
     assert 0 < second.dimensions.sessions_cached <= looked_up
 
 
+def doctor(sandbox, lake, token: str) -> subprocess.CompletedProcess[str]:
+    return cli("doctor", "--lake", str(lake), DEVIN_API_URL=sandbox.url, DEVIN_API_TOKEN=token)
+
+
 def test_doctor_says_ready_against_a_good_tenant(sandbox, tmp_path) -> None:
-    result = cli(
-        "doctor",
-        "--lake",
-        str(tmp_path),
-        DEVIN_API_URL=sandbox.url,
-        DEVIN_API_TOKEN=sandbox.admin_token,
-    )
+    result = doctor(sandbox, tmp_path, sandbox.admin_token)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Ready" in result.stdout
     for line in (
@@ -123,33 +121,15 @@ def test_doctor_says_ready_against_a_good_tenant(sandbox, tmp_path) -> None:
 
 
 def test_doctor_names_what_is_missing_and_fails(sandbox, tmp_path) -> None:
-    result = cli(
-        "doctor",
-        "--lake",
-        str(tmp_path),
-        DEVIN_API_URL=sandbox.url,
-        DEVIN_API_TOKEN=sandbox.tokens["no_audit"],
-    )
+    result = doctor(sandbox, tmp_path, sandbox.tokens["no_audit"])
     assert result.returncode == 1
     assert "FAIL audit logs" in result.stdout and "ManageEnterpriseSettings" in result.stdout
-    warn = cli(
-        "doctor",
-        "--lake",
-        str(tmp_path),
-        DEVIN_API_URL=sandbox.url,
-        DEVIN_API_TOKEN=sandbox.tokens["no_sessions"],
-    )
+    warn = doctor(sandbox, tmp_path, sandbox.tokens["no_sessions"])
     assert warn.returncode == 0 and "warn enrichment: sessions" in warn.stdout
 
 
 def test_doctor_explains_a_legacy_key(sandbox, tmp_path) -> None:
-    result = cli(
-        "doctor",
-        "--lake",
-        str(tmp_path),
-        DEVIN_API_URL=sandbox.url,
-        DEVIN_API_TOKEN="apk_" + "FAKE",
-    )
+    result = doctor(sandbox, tmp_path, "apk_" + "FAKE")
     assert result.returncode == 1
     assert "cog_" in result.stdout + result.stderr
 
