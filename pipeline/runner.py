@@ -221,27 +221,24 @@ class Runner:
         guardrail_id: str | None = None,
         action: str | None = None,
     ) -> RunSummary:
-        """A targeted pull for an incident, with the API's own filters; no cursor moves."""
+        """A targeted pull for an incident, with the API's own filters; no cursor moves.
+
+        ``session_id``/``guardrail_id`` select guardrail violations, ``action`` audit logs.
+        """
         until = int(self._now()) + 1 if until is None else until
         with self._session() as summary:
             run = self._new_landing("fetch")
             extractor = self._extractor(run)
+            # Each filter exists on one stream only: session and guardrail on violations,
+            # action on audit logs. A stream none of the given filters applies to is skipped.
+            wanted = {
+                "guardrail_violations": {"session_id": session_id, "guardrail_id": guardrail_id},
+                "audit_logs": {"action": action},
+            }
             for stream in self._streams():
-                filters: dict[str, str] = {}
-                if stream.name == "guardrail_violations":
-                    if action:
-                        continue  # the action filter exists on audit logs only
-                    filters = {
-                        k: v
-                        for k, v in (("session_id", session_id), ("guardrail_id", guardrail_id))
-                        if v
-                    }
-                elif session_id or guardrail_id:
-                    if not action:
-                        continue  # audit logs cannot be filtered by session or guardrail
-                    filters = {"action": action}
-                elif action:
-                    filters = {"action": action}
+                filters = {k: v for k, v in wanted[stream.name].items() if v}
+                if not filters:
+                    continue
                 for scope in self._scopes():
                     self._stage(f"fetching {stream.name} ({scope}) {filters}")
                     result = StreamResult(stream.name, scope)
