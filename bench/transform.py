@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 SECONDS = 1_767_225_600  # 2026-01-01T00:00:00Z
 SPAN = 14 * 86_400
@@ -41,6 +42,9 @@ VIOLATION_SHARE = 0.02
 SECRET_SHARE = 0.01
 BAD_LINES = 20
 RUN_ID = "bench-run"
+VIOLATIONS_PATH = "/v3beta1/enterprise/guardrail-violations"
+# Landed streams in batch order: dimensions first, as the extractor lands them.
+STREAMS = ("orgs", "users", "service_users", "sessions", "audit_logs", "guardrail_violations")
 
 ACTIONS = (
     ["send_message"] * 30
@@ -140,7 +144,8 @@ def generate(root: Path, records: int, seed: int = 7) -> list[Path]:
                 "action_taken": rng.choice(["log_only", "warn_user", "block_message"]),
                 "confidence_score": round(rng.random(), 3),
                 "reasoning": "The message asks to bypass instructions", "user_message": message,
-            }, len(violations) // page_size, "/v3beta1/enterprise/guardrail-violations"))  # fmt: skip
+            }, len(violations) // page_size, VIOLATIONS_PATH))  # fmt: skip
+            data: dict[str, Any]
             action, data = "ai_guardrail_violation", {
                 "session_id": session, "guardrail_id": "g-1",
                 "guardrail_name": "Prompt injection"}  # fmt: skip
@@ -187,9 +192,46 @@ def _leg_beam(files: list[str], lake: str) -> dict[str, Any]:
 
 
 def _leg_baseline(files: list[str], lake: str) -> dict[str, Any]:
-    from pipeline.transform.baseline import run_baseline
+    """The same mapping (fast SQL, pydantic for the odd lines, events, enrichment, redaction)
+    over each whole file in one process, DuckDB on every core; one COPY per table."""
+    from pipeline.model import LAKE_TABLES, PARTITION_COLUMN
+    from pipeline.transform.chunk import connect, normalize_chunk
+    from pipeline.transform.enrich import DIMENSIONS, Dimensions, newest
+    from pipeline.transform.landing import plan_ranges
 
-    return {"rows_written": run_baseline(files, lake)}
+    con = connect(os.cpu_count() or 1)
+    ingested_at = time.time_ns() // 1_000
+    whole = plan_ranges(files, lake, range_bytes=1 << 40)
+    dims: dict[str, pa.Table] = {}
+    written: dict[str, int] = {}
+    out = Path(lake) / "baseline"
+    for source in whole:
+        chunk = Path(source.path).read_bytes()
+        enrich = None if source.stream in DIMENSIONS else Dimensions(dims)
+        if enrich is not None and len(dims) < len(DIMENSIONS):
+            for name in DIMENSIONS:
+                dims.setdefault(name, Dimensions.empty().tables[name])
+            enrich = Dimensions(dims)
+        result = normalize_chunk(con, chunk, 0, source, ingested_at, enrich)
+        for name, rows in [*result.tables.items(), ("dead_letters", result.dead_letters)]:
+            if name in DIMENSIONS:
+                dims[name] = newest(name, rows)
+            table = LAKE_TABLES[name]
+            con.register("rows", rows)
+            target = out / f"{name}-{source.order[0]}"
+            if table.time_column:
+                con.execute(
+                    f"COPY (SELECT *, CAST({table.time_column} AS DATE) AS {PARTITION_COLUMN} "  # noqa: S608
+                    f"FROM rows) TO '{target}' (FORMAT parquet, COMPRESSION zstd, "
+                    f"PARTITION_BY ({PARTITION_COLUMN}))"
+                )
+            else:
+                target.mkdir(parents=True, exist_ok=True)
+                parquet = f"'{target}/part.parquet' (FORMAT parquet, COMPRESSION zstd)"
+                con.execute(f"COPY rows TO {parquet}")
+            con.unregister("rows")
+            written[name] = written.get(name, 0) + rows.num_rows
+    return {"rows_written": written}
 
 
 LEGS = {"beam": _leg_beam, "baseline": _leg_baseline}
@@ -220,7 +262,13 @@ def run(quick: bool = False) -> dict[str, Any]:
     records = 100_000 if quick else 1_000_000
     with tempfile.TemporaryDirectory(prefix="bench-transform-") as tmp:
         root = Path(tmp)
-        files = generate(root / "beam", records)
+        # Generated in a child process too: Linux keeps a process's peak RSS across exec, so
+        # a big parent would show as the legs' peak memory.
+        subprocess.run(
+            [sys.executable, "-m", "bench.transform", "generate", str(root / "beam"), f"{records}"],
+            check=True,
+        )
+        files = [root / "beam" / "_landing" / RUN_ID / s / "w0.ndjson" for s in STREAMS]
         landed = sum(f.stat().st_size for f in files)
         beam = _run_leg("beam", files, root / "beam")
         baseline = _run_leg("baseline", files, root / "baseline")
@@ -249,7 +297,9 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 3 and sys.argv[1] in LEGS:
+    if len(sys.argv) == 4 and sys.argv[1] == "generate":
+        generate(Path(sys.argv[2]), int(sys.argv[3]))
+    elif len(sys.argv) >= 3 and sys.argv[1] in LEGS:
         _leg_main(sys.argv[1], sys.argv[3:], sys.argv[2])
     else:
         print(json.dumps(run(quick="--quick" in sys.argv), indent=2))

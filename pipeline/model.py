@@ -196,6 +196,19 @@ GUARDRAIL_VIOLATIONS_SCHEMA = _schema(
     pa.field("created_at", TIMESTAMP, nullable=False),
     pa.field("created_at_raw", pa.int64()),
     pa.field("extra", pa.string()),
+    *(
+        VIOLATION_ENRICHMENT := (
+            # From the dimension snapshots (pipeline.transform.enrich): the API gives a violation no
+            # actor; its session says who ran it.
+            pa.field("org_name", pa.string()),
+            pa.field("session_user_id", pa.string()),
+            pa.field("session_service_user_id", pa.string()),
+            pa.field("session_origin", pa.string()),
+            pa.field("session_title", pa.string()),
+            pa.field("session_tags", pa.string()),  # JSON
+            pa.field("session_playbook_id", pa.string()),
+        )
+    ),
 )
 
 EVENTS_SCHEMA = _schema(
@@ -206,13 +219,21 @@ EVENTS_SCHEMA = _schema(
     pa.field("org_id", pa.string()),
     pa.field("actor_type", pa.string()),  # user | service_user | system; null until enriched
     pa.field("actor_id", pa.string()),
-    pa.field("actor_email", pa.string()),
+    pa.field("actor_email", pa.string()),  # the record's, else the users snapshot's
     pa.field("action", pa.string()),
     pa.field("category", pa.string(), nullable=False),
     pa.field("severity", pa.string(), nullable=False),
     pa.field("outcome", pa.string()),
     pa.field("session_id", pa.string()),
     pa.field("target", pa.string()),
+    *(
+        EVENT_ENRICHMENT := (
+            pa.field("org_name", pa.string()),
+            pa.field("actor_name", pa.string()),
+            pa.field("session_origin", pa.string()),
+            pa.field("session_title", pa.string()),
+        )
+    ),
 )
 
 DEAD_LETTERS_SCHEMA = _schema(
@@ -311,7 +332,7 @@ LAKE_TABLES: dict[str, LakeTable] = {
             GUARDRAIL_VIOLATIONS_SCHEMA,
             ("violation_id",),
             "created_at",
-            ("extra",),
+            ("extra", "session_tags"),
         ),
         LakeTable("events", EVENTS_SCHEMA, ("event_id",), "event_time"),
         # Ingestion time: the same bad line re-landed on another day is a new dead letter,

@@ -21,6 +21,13 @@ from queries.catalog import load
 
 _GLOB_CHARACTERS = "*?[]{}"
 
+# Columns a view computes at query time, on top of its table's: the violation ↔ audit-entry
+# correlation, which must see every batch (the two halves may land in different batches).
+VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "guardrail_violations": ("correlated_audit_log_id",),
+    "events": ("correlated_event_id",),
+}
+
 
 def connect(lake_root: str | Path) -> duckdb.DuckDBPyConnection:
     """A new in-memory DuckDB connection, in UTC, with a view per lake table."""

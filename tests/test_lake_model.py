@@ -6,15 +6,18 @@ import pyarrow as pa
 import pytest
 
 from pipeline.model import (
+    EVENT_ENRICHMENT,
     EVENTS_SCHEMA,
     LAKE_TABLES,
     PROVENANCE_FIELDS,
     STREAM_MODELS,
     TIMESTAMP,
+    VIOLATION_ENRICHMENT,
     AuditLogRecord,
     GuardrailViolationRecord,
     Provenance,
 )
+from pipeline.transform.normalize import ENRICHMENT
 
 PROVENANCE_COLUMNS = {f.name for f in PROVENANCE_FIELDS}
 
@@ -24,7 +27,10 @@ def test_each_stream_table_is_its_model_plus_raw_times_extra_and_provenance(stre
     table = LAKE_TABLES[stream]
     fields = set(STREAM_MODELS[stream].model_fields)
     raw_times = {f"{n}_raw" for n in fields if f"{n}_raw" in table.schema.names}
-    assert set(table.schema.names) == fields | raw_times | {"extra"} | PROVENANCE_COLUMNS
+    enriched = {f.name for f in ENRICHMENT.get(stream, ())}
+    assert set(table.schema.names) == (
+        fields | raw_times | {"extra"} | PROVENANCE_COLUMNS | enriched
+    )
     assert set(table.key) <= fields
     assert set(table.json_columns) <= set(table.schema.names)
     for name in table.json_columns:
@@ -60,8 +66,27 @@ def test_events_have_the_contract_columns() -> None:
         "outcome",
         "session_id",
         "target",
+        "org_name",
+        "actor_name",
+        "session_origin",
+        "session_title",
     }
     assert set(EVENTS_SCHEMA.names) == contract | PROVENANCE_COLUMNS
+    assert {f.name for f in EVENT_ENRICHMENT} <= contract
+
+
+def test_violations_carry_their_sessions_enrichment() -> None:
+    names = {f.name for f in VIOLATION_ENRICHMENT}
+    assert names == {
+        "org_name",
+        "session_user_id",
+        "session_service_user_id",
+        "session_origin",
+        "session_title",
+        "session_tags",
+        "session_playbook_id",
+    }
+    assert names <= set(LAKE_TABLES["guardrail_violations"].schema.names)
 
 
 def test_models_keep_unknown_keys_and_open_strings() -> None:

@@ -115,7 +115,21 @@ FIRST_VIOLATIONS = [
     violation(2, session_id=None, action_taken="kill_session", confidence_score=0.95),
     violation(3, action_taken="quarantine", severity_hint="x"),
 ]
-SECOND_AUDIT = [audit(1), audit(6), audit(7), audit(30, created_at=SECONDS + 2 * DAY), audit(31)]
+# The audit side of violation 1, one second later and in a later batch than the violation.
+VIOLATION_ENTRY = audit(
+    40,
+    action="ai_guardrail_violation",
+    created_at=SECONDS + 3600 + 1,
+    data={"session_id": "devin-1", "guardrail_id": "g-1", "action_taken": "warn_user"},
+)
+SECOND_AUDIT = [
+    audit(1),
+    audit(6),
+    audit(7),
+    audit(30, created_at=SECONDS + 2 * DAY),
+    audit(31),
+    VIOLATION_ENTRY,
+]
 SECOND_VIOLATIONS = [violation(3), violation(4)]
 
 
@@ -138,6 +152,9 @@ SESSION = {
     "pull_requests": [],
     "user_id": "user-1",
     "is_archived": False,
+    "origin": "slack",
+    "title": "Fix CI",
+    "playbook_id": "pb-1",
 }
 
 
@@ -346,13 +363,13 @@ def test_a_replay_adds_nothing_and_rewrites_the_same_files(story: Story) -> None
 
 
 def test_an_overlapping_batch_adds_only_new_ids(story: Story) -> None:
-    new_audit = {"audit_log-0007", "audit_log-0031"}
+    new_audit = {"audit_log-0007", "audit_log-0031", "audit_log-0040"}
     assert set(story.after_second["audit_logs"]) - set(story.after_first["audit_logs"]) == (
         new_audit
     )
-    assert story.second.rows_written["audit_logs"] == 2
+    assert story.second.rows_written["audit_logs"] == 3
     assert story.second.rows_written["guardrail_violations"] == 1
-    assert story.second.rows_written["events"] == 3
+    assert story.second.rows_written["events"] == 4
     assert story.second.rows_written["users"] == 2  # snapshots always land
     assert story.second.dead_letters == 0
     # Partitions with nothing new get no b2 file.
@@ -368,7 +385,7 @@ def test_event_ids_are_unique_across_streams(con: Any) -> None:
         "SELECT count(*) AS n, count(DISTINCT event_id) AS d, count(DISTINCT source) AS s "
         "FROM events",
     )
-    assert counts == {"n": 13, "d": 13, "s": 2}
+    assert counts == {"n": 14, "d": 14, "s": 2}
     same_number = rows(
         con, "SELECT event_id FROM events WHERE source_id IN ('1', 'audit_log-0001')"
     )
@@ -394,6 +411,61 @@ def test_snapshot_views_pick_the_latest_snapshot(con: Any) -> None:
     assert rows(con, "SELECT name FROM service_users") == [{"name": "bot"}]
 
 
+# -- enrichment and correlation ----------------------------------------------------------------
+
+
+def test_a_violation_gets_its_actor_and_session_from_the_snapshots(con: Any) -> None:
+    [event] = rows(con, "SELECT * FROM events WHERE event_id = 'guardrail_violation:1'")
+    assert (event["actor_type"], event["actor_id"], event["actor_email"]) == (
+        "user",
+        "user-1",
+        "one@example.com",
+    )
+    assert (event["actor_name"], event["org_name"]) == ("One", "Acme")
+    assert (event["session_origin"], event["session_title"]) == ("slack", "Fix CI")
+    [violation] = rows(con, "SELECT * FROM guardrail_violations WHERE violation_id = 1")
+    assert {k: violation[k] for k in ("org_name", "session_user_id", "session_origin")} == {
+        "org_name": "Acme",
+        "session_user_id": "user-1",
+        "session_origin": "slack",
+    }
+    assert json.loads(violation["session_tags"]) == ["x"]
+    assert violation["session_playbook_id"] == "pb-1"
+    [unknown_session] = rows(con, "SELECT * FROM events WHERE event_id = 'guardrail_violation:4'")
+    assert unknown_session["actor_type"] is None
+
+
+def test_audit_events_get_names_batch_snapshots_first_then_the_lake(con: Any) -> None:
+    found = {
+        r["event_id"]: r
+        for r in rows(con, "SELECT event_id, actor_name, org_name, actor_type FROM events")
+    }
+    assert found["audit_log:audit_log-0001"]["actor_name"] == "One"  # batch 1's users
+    assert found["audit_log:audit_log-0007"]["actor_name"] == "One Renamed"  # batch 2's
+    assert found["audit_log:audit_log-0007"]["org_name"] == "Acme"  # only in the lake
+    assert found["audit_log:audit_log-0003"]["actor_name"] == "bot"  # a service user
+
+
+def test_a_violation_is_correlated_with_its_audit_entry_across_batches(con: Any) -> None:
+    correlated = dict(
+        con.execute(
+            "SELECT violation_id, correlated_audit_log_id FROM guardrail_violations"
+        ).fetchall()
+    )
+    assert correlated == {1: "audit_log-0040", 2: None, 3: None, 4: None}
+    links = dict(
+        con.execute(
+            "SELECT event_id, correlated_event_id FROM events WHERE correlated_event_id IS NOT NULL"
+        ).fetchall()
+    )
+    assert links == {
+        "guardrail_violation:1": "audit_log:audit_log-0040",
+        "audit_log:audit_log-0040": "guardrail_violation:1",
+    }
+    [entry] = rows(con, "SELECT category, severity FROM events WHERE source_id = 'audit_log-0040'")
+    assert entry == {"category": "guardrail", "severity": "medium"}
+
+
 # -- runner and options ------------------------------------------------------------------------
 
 
@@ -408,6 +480,32 @@ def test_two_worker_processes_write_the_same_lake(story: Story, tmp_path: Path) 
     keys = lake_keys(tmp_path)
     for table in ("audit_logs", "guardrail_violations", "dead_letters"):
         assert keys[table] == story.after_first[table]
+
+
+def test_the_portable_runner_with_its_embedded_job_service(story: Story, tmp_path: Path) -> None:
+    # As Flink or Spark would run it: the Fn API over gRPC, the job service in-process (no
+    # download, unlike Prism), the SDK workers in this process (LOOPBACK; Docker is the default).
+    files = [
+        land(tmp_path, "run-1", "audit_logs", FIRST_AUDIT),
+        land(tmp_path, "run-1", "guardrail_violations", FIRST_VIOLATIONS),
+        land(tmp_path, "run-1", "sessions", [SESSION]),
+    ]
+    portable = ["--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"]
+    result = run_transform(files, tmp_path, "b1", beam_args=portable)
+    assert result.rows_written["audit_logs"] == story.first.rows_written["audit_logs"]
+    assert result.rows_written["events"] == story.first.rows_written["events"]
+    assert result.dead_letters == story.first.dead_letters
+    assert result.unknown_actions == 2
+    keys = lake_keys(tmp_path)
+    for table in ("audit_logs", "guardrail_violations", "events", "dead_letters"):
+        assert keys[table] == story.after_first[table]
+    connection = connect(tmp_path)
+    try:
+        assert connection.execute(
+            "SELECT actor_id FROM events WHERE event_id = 'guardrail_violation:1'"
+        ).fetchall() == [("user-1",)]
+    finally:
+        connection.close()
 
 
 def test_no_landed_rows_means_no_pipeline(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from pipeline.transform.normalize import (
 from pipeline.transform.tables import normalize_lines
 from pipeline.transform.taxonomy import ACTIONS, CATEGORIES, classify_action, guardrail_severity
 from pipeline.transform.timestamps import InvalidTimestamp, to_micros
+from sandbox.spec import AUDIT_ACTIONS, AUDIT_ACTIONS_NEWER, AUDIT_ACTIONS_SNAPSHOT
 
 SECONDS = 1_767_225_600  # 2026-01-01T00:00:00Z
 MICROS = SECONDS * 1_000_000
@@ -145,6 +146,17 @@ def test_impossible_timestamps_are_refused(value: Any) -> None:
 def test_every_documented_action_has_a_family_and_a_severity() -> None:
     assert set(DOCUMENTED_ACTIONS) <= set(ACTIONS)
     assert {c.category for c in ACTIONS.values()} == set(CATEGORIES) - {"other"}
+
+
+def test_the_taxonomy_covers_the_sandboxs_transcription_of_the_enum() -> None:
+    # sandbox/spec.py is checked against devin-api.md §1.5 by the sandbox's own tests.
+    assert len(AUDIT_ACTIONS_SNAPSHOT) == 97
+    assert len(AUDIT_ACTIONS_NEWER) == 13
+    assert set(AUDIT_ACTIONS) == set(DOCUMENTED_ACTIONS)
+    for action in AUDIT_ACTIONS:
+        category, _, known = classify_action(action)
+        assert known, action
+        assert category in CATEGORIES and category != "other", action
 
 
 def test_unknown_and_missing_actions_are_other_info_and_flagged() -> None:

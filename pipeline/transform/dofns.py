@@ -1,6 +1,7 @@
 """The Beam steps of the transform: thin DoFns over the pure functions, counting as they go.
 
-Elements are coarse and small: a landed byte range in; out, for each (table, partition) it
+Elements are coarse and small: a landed byte range in (its rows are DuckDB's and Arrow's work,
+never one Beam element each); out, for each (table, partition) it
 touches, the path of a staged Arrow file (``sinks.staging``) holding its rows. The counters
 (namespace ``METRICS_NAMESPACE``) are what ``run_transform`` reports back.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
 from pipeline.model import LAKE_TABLES
-from pipeline.transform.landing import LandedRange, read_lines
-from pipeline.transform.tables import normalize_lines
+from pipeline.transform.chunk import connect, normalize_chunk
+from pipeline.transform.enrich import DIMENSIONS, Dimensions, build_dimensions
+from pipeline.transform.landing import LandedRange, read_chunk
 from sinks.parquet import partitions, write_partition
 from sinks.staging import load, stage
 
@@ -40,21 +42,35 @@ ROWS_WRITTEN = "rows_written."
 
 
 class NormalizeRange(beam.DoFn):
-    """A landed range to staged rows keyed by (table, partition); dead letters tagged apart."""
+    """A landed range to staged rows keyed by (table, partition); dead letters tagged apart.
 
-    def __init__(self, lake_root: str, batch_id: str, ingested_at: int) -> None:
+    The per-row work happens inside, column at a time (``chunk.normalize_chunk``: DuckDB, then
+    pyarrow); Beam sees one element per range. ``dims``: the side input of dimension snapshots
+    (Arrow IPC bytes, ``enrich.Dimensions``); None for the dimension ranges themselves.
+    """
+
+    def __init__(self, lake_root: str, batch_id: str, ingested_at: int, threads: int = 1) -> None:
         self.lake_root = lake_root
         self.batch_id = batch_id
         self.ingested_at = ingested_at
+        self.threads = threads
 
     def setup(self) -> None:
         self.dead_letters = Metrics.counter(METRICS_NAMESPACE, "dead_letters")
         self.unknown_actions = Metrics.counter(METRICS_NAMESPACE, "unknown_actions")
+        self.con = connect(self.threads)
+        gc.freeze()  # start-up objects (Beam, pyarrow, pydantic) are never garbage
 
-    def process(self, source: LandedRange) -> Iterator[Any]:
-        lines = read_lines(source.path, source.start, source.end)
+    def teardown(self) -> None:
+        con = getattr(self, "con", None)
+        if con is not None:
+            con.close()
+
+    def process(self, source: LandedRange, dims: bytes | None = None) -> Iterator[Any]:
+        offset, chunk = read_chunk(source.path, source.start, source.end)
+        dimensions = Dimensions.from_ipc(dims) if dims is not None else None
         with paused_gc():
-            result = normalize_lines(lines, source, self.ingested_at)
+            result = normalize_chunk(self.con, chunk, offset, source, self.ingested_at, dimensions)
         for stream, count in result.records_in.items():
             Metrics.counter(METRICS_NAMESPACE, RECORDS_IN + stream).inc(count)
         if result.unknown_actions:
@@ -74,6 +90,29 @@ class NormalizeRange(beam.DoFn):
         for partition, part in partitions(LAKE_TABLES[name], rows):
             path = stage(self.lake_root, self.batch_id, name, partition, order, part)
             yield (name, partition), (order, path)
+
+
+def dimension_paths(element: Staged) -> Iterator[tuple[str, str]]:
+    """(table, staged file) of the staged snapshots that enrichment reads."""
+    (name, _), (_, path) = element
+    if name in DIMENSIONS:
+        yield name, path
+
+
+def build_side_input(staged: list[tuple[str, str]], lake_root: str) -> bytes:
+    """The batch's dimension snapshots over the lake's, as ``Dimensions`` IPC bytes."""
+    batch: dict[str, Sequence[pa.Table]] = {}
+    for name, path in sorted(staged, key=lambda p: p[1]):
+        batch[name] = [*batch.get(name, ()), *load([path])]
+    return build_dimensions(lake_root, batch).to_ipc()
+
+
+def is_dimension(source: LandedRange) -> bool:
+    return source.stream in DIMENSIONS
+
+
+def is_not_dimension(source: LandedRange) -> bool:
+    return source.stream not in DIMENSIONS
 
 
 @contextmanager

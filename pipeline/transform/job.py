@@ -30,6 +30,10 @@ from pipeline.transform.dofns import (
     ROWS_WRITTEN,
     NormalizeRange,
     WritePartition,
+    build_side_input,
+    dimension_paths,
+    is_dimension,
+    is_not_dimension,
 )
 from pipeline.transform.landing import plan_ranges
 from sinks import staging
@@ -74,11 +78,36 @@ class LandingToLake(beam.PTransform):
         self.ingested_at = ingested_at
 
     def expand(self, ranges: beam.PCollection) -> beam.PCollection:
-        normalized = ranges | "Normalize" >> beam.ParDo(
-            NormalizeRange(self.lake_root, self.batch_id, self.ingested_at)
-        ).with_outputs(DEAD_LETTERS, main="rows")
+        dimensions = (
+            ranges
+            | "Dimension ranges" >> beam.Filter(is_dimension)
+            | "Normalize dimensions"
+            >> beam.ParDo(
+                NormalizeRange(self.lake_root, self.batch_id, self.ingested_at)
+            ).with_outputs(DEAD_LETTERS, main="rows")
+        )
+        side = (
+            dimensions["rows"]
+            | "Staged snapshots" >> beam.FlatMap(dimension_paths)
+            | "All snapshots" >> beam.combiners.ToList()
+            | "Newest per key" >> beam.Map(build_side_input, self.lake_root)
+        )
+        events = (
+            ranges
+            | "Event ranges" >> beam.Filter(is_not_dimension)
+            | "Normalize and enrich"
+            >> beam.ParDo(
+                NormalizeRange(self.lake_root, self.batch_id, self.ingested_at),
+                dims=beam.pvalue.AsSingleton(side),
+            ).with_outputs(DEAD_LETTERS, main="rows")
+        )
         return (
-            (normalized["rows"], normalized[DEAD_LETTERS])
+            (
+                dimensions["rows"],
+                dimensions[DEAD_LETTERS],
+                events["rows"],
+                events[DEAD_LETTERS],
+            )
             | "Merge" >> beam.Flatten()
             | "Group by partition" >> beam.GroupByKey()
             | "Write" >> beam.ParDo(WritePartition(self.lake_root, self.batch_id))

@@ -62,8 +62,8 @@ def landing_location(path: Path) -> tuple[str | None, str | None]:
     return None, None
 
 
-def read_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes]]:
-    """(byte offset, line without its newline) of every non-blank line starting in the range."""
+def read_chunk(path: str, start: int, end: int) -> tuple[int, bytes]:
+    """(file offset, bytes) of the whole lines starting in ``[start, end)``, in one read."""
     with open(path, "rb") as fh:
         if start > 0:
             # Skip the line that began before the range: its owner reads it.
@@ -71,10 +71,18 @@ def read_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes]]:
             fh.readline()
         offset = fh.tell()
         if offset >= end:
-            return
+            return offset, b""
         chunk = fh.read(end - offset)
         if not chunk.endswith(b"\n"):
             chunk += fh.readline()  # finish the last line, which may run past ``end``
+    return offset, chunk
+
+
+def read_lines(path: str, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, line without its newline) of every non-blank line starting in the range."""
+    offset, chunk = read_chunk(path, start, end)
+    if not chunk:
+        return
     for line in chunk.split(b"\n"):
         if line and not line.isspace():
             yield offset, line.rstrip(b"\r")

@@ -18,9 +18,11 @@ import orjson
 from pydantic import ValidationError
 
 from pipeline.model import (
+    EVENT_ENRICHMENT,
     LAKE_TABLES,
     STREAM_MODELS,
     TIMESTAMP,
+    VIOLATION_ENRICHMENT,
     AuditLogRecord,
     GuardrailViolationRecord,
     LakeTable,
@@ -36,6 +38,9 @@ from pipeline.transform.taxonomy import (
 from pipeline.transform.timestamps import InvalidTimestamp, optional_micros, to_micros
 
 PARSE, ENVELOPE, VALIDATE = "parse", "envelope", "validate"
+
+# Columns a row gets from the dimension snapshots, after normalization.
+ENRICHMENT = {"guardrail_violations": VIOLATION_ENRICHMENT, "events": EVENT_ENRICHMENT}
 
 # Keys of an audit ``data`` object that name what the action was done to, most specific first
 # (the legacy per-action schemas of devin-api.md §1.3).
@@ -171,7 +176,14 @@ def record_row(table: LakeTable, record: RawRecord) -> dict[str, Any]:
         if keep_raw:
             row[f"{name}_raw"] = raw
     row["extra"] = to_json(record.model_extra) if record.model_extra else None
+    for name in _enrichment_columns(table.name):
+        row[name] = None  # filled per batch by pipeline.transform.enrich
     return row
+
+
+@cache
+def _enrichment_columns(table_name: str) -> tuple[str, ...]:
+    return tuple(f.name for f in ENRICHMENT.get(table_name, ()))
 
 
 @cache
@@ -274,6 +286,7 @@ def _event(
         "outcome": outcome,
         "session_id": session_id,
         "target": target,
+        **dict.fromkeys(_enrichment_columns("events")),
     }
 
 

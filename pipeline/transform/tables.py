@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
@@ -65,6 +65,7 @@ class Normalized:
     dead_letters: pa.Table
     records_in: Counter[str]  # lines read per stream
     unknown_actions: Counter[str]  # "<stream>:<action>" of actions the taxonomy lacks
+    offsets: dict[str, list[int]] = field(default_factory=dict)  # per table: each row's line
 
 
 def normalize_lines(
@@ -78,6 +79,7 @@ def normalize_lines(
     dead = RowBuffer(DEAD_LETTERS_SCHEMA)
     records_in: Counter[str] = Counter()
     unknown: Counter[str] = Counter()
+    offsets: dict[str, list[int]] = {name: [] for name in LAKE_TABLES}
     for offset, line in lines:
         try:
             landed = parse_line(line, ingested_at)
@@ -97,6 +99,7 @@ def normalize_lines(
             continue
         row.update(landed.provenance)
         buffers[stream].append(row)
+        offsets[stream].append(offset)
         if isinstance(record, AuditLogRecord):
             event, known = audit_log_event(record, row["created_at"])
             if not known:
@@ -109,11 +112,13 @@ def normalize_lines(
             continue
         event.update(landed.provenance)
         buffers["events"].append(event)
+        offsets["events"].append(offset)
     return Normalized(
         tables={name: b.to_table() for name, b in buffers.items() if b.rows},
         dead_letters=dead.to_table(),
         records_in=records_in,
         unknown_actions=unknown,
+        offsets={name: offsets[name] for name, b in buffers.items() if b.rows},
     )
 
 
