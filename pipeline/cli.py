@@ -43,9 +43,11 @@ class _QuietBeamImport(logging.Filter):
 
 
 LakeOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--lake", help="Lake directory (default ./data, or DEVIN_LAKE).", show_default=False
+        "--lake",
+        help="Lake root: a directory (default ./data, or DEVIN_LAKE) or s3://… / gs://….",
+        show_default=False,
     ),
 ]
 
@@ -67,11 +69,21 @@ def _setup_logging(verbose: bool) -> None:
         handler.addFilter(_QuietBeamImport())
 
 
-def _settings(lake: Path | None) -> Settings:
+def _settings(lake: str | None) -> Settings:
     settings = Settings()
     if lake is not None:
-        settings = settings.model_copy(update={"lake": lake})
+        settings = settings.model_copy(update={"lake": str(lake)})
     return settings
+
+
+def _require_lake(settings: Settings) -> None:
+    """Stop with advice when a local lake does not exist yet."""
+    if settings.lake_is_local and not settings.work_path.exists():
+        console.print(
+            f"[red]error:[/red] no lake at {settings.lake}; run `devin-audit run` first "
+            "or pass --lake."
+        )
+        raise typer.Exit(1)
 
 
 def _parse_day(value: str) -> int:
@@ -86,6 +98,10 @@ def _parse_day(value: str) -> int:
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
     return int(stamp.timestamp())
+
+
+def _parse_moment(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(_parse_day(value), tz=UTC)
 
 
 @contextlib.contextmanager
@@ -158,7 +174,7 @@ def _client(settings: Settings, source: str) -> Any:
     )
 
 
-def _execute(lake: Path | None, faults: str | None, verbose: bool, action: Any) -> None:
+def _execute(lake: str | None, faults: str | None, verbose: bool, action: Any) -> None:
     """Set up logging, the API (real or sandbox), the client and progress; run ``action``."""
     _setup_logging(verbose)
     from pipeline.runner import Runner
@@ -303,6 +319,44 @@ def doctor(lake: LakeOption = None) -> None:
     out.print("[green]Ready: a run would succeed.[/]")
 
 
+class ExportFormat(StrEnum):
+    ocsf = "ocsf"
+    ecs = "ecs"
+    json = "json"
+
+
+@app.command()
+def export(
+    out_file: Annotated[Path, typer.Argument(help="Where to write the NDJSON (one event a line).")],
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="ocsf, ecs, or json (our events rows).")
+    ] = ExportFormat.ocsf,
+    since: Annotated[str | None, typer.Option(help="Events from this date on.")] = None,
+    until: Annotated[str | None, typer.Option(help="Events before this date.")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Only audit_log or guardrail_violation events.")
+    ] = None,
+    lake: LakeOption = None,
+) -> None:
+    """Write the lake's events as OCSF or ECS NDJSON, for a SIEM or an investigation.
+
+    What is exported comes from the lake, where secrets are already redacted.
+    """
+    from pipeline.export.writer import export as export_events
+
+    settings = _settings(lake)
+    _require_lake(settings)
+    count = export_events(
+        settings.lake,
+        format.value,
+        out_file,
+        since=_parse_moment(since),
+        until=_parse_moment(until),
+        source=source,
+    )
+    out.print(f"Wrote {count:,} {format.value.upper()} events to {out_file}")
+
+
 @app.command()
 def compact(
     lake: LakeOption = None,
@@ -324,8 +378,10 @@ def compact(
     if unknown:
         raise typer.BadParameter(f"unknown table(s) {unknown}; one of {sorted(LAKE_TABLES)}")
     try:
-        with lake_lock(Path(settings.lake)):
-            results = compact_lake(settings.lake, table or None)
+        if not settings.lake_is_local:
+            raise PipelineError("compact works on a local lake; run it where the lake is mounted")
+        with lake_lock(settings.work_path):
+            results = compact_lake(settings.work_path, table or None)
     except PipelineError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(1) from None
@@ -356,8 +412,8 @@ def state_show(lake: LakeOption = None) -> None:
 
     settings = _settings(lake)
     try:
-        states = StateStore(settings.lake).load()
-        jobs = BackfillStore(settings.lake).load()
+        states = StateStore(settings.work_path).load()
+        jobs = BackfillStore(settings.work_path).load()
     except PipelineError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(1) from None
@@ -392,7 +448,7 @@ def state_reset(
     """Forget a stream's checkpoint: the next run starts over (the lake deduplicates)."""
     from pipeline.extract.state import StateStore
 
-    store = StateStore(_settings(lake).lake)
+    store = StateStore(_settings(lake).work_path)
     keys = [k for k in store.load() if k == stream or k.split("@", 1)[0] == stream]
     if not keys:
         console.print(f"[yellow]No checkpoint named {stream}.[/yellow]")
@@ -477,7 +533,7 @@ def _print_summary(summary: Any, source: str) -> None:
         out.print(f"Finished {len(summary.recovered_runs)} run(s) a crash had left unfinished.")
     if summary.retries:
         out.print(f"{summary.retries} requests were retried.")
-    lake = summary.lake.resolve()
+    lake = summary.lake if "://" in summary.lake else str(Path(summary.lake).resolve())
     out.print(f"Lake: {lake}")
     out.print(
         f"Query it: devin-audit sql --lake {summary.lake} "  # noqa: S608 - shown, not run
@@ -507,12 +563,7 @@ def sql(
     from queries.lake import connect
 
     settings = _settings(lake)
-    if not Path(settings.lake).exists():
-        console.print(
-            f"[red]error:[/red] no lake at {settings.lake}; run `devin-audit run` first "
-            "or pass --lake."
-        )
-        raise typer.Exit(1)
+    _require_lake(settings)
     con = connect(settings.lake)
     try:
         cursor = con.execute(query)

@@ -31,7 +31,16 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         default=None, description="A cog_ service-user credential (or PAT) for the v3 API."
     )
-    lake: Path = Field(default=Path("data"), description="Root directory of the Parquet lake.")
+    lake: str = Field(
+        default="data",
+        description="Root of the Parquet lake: a directory, or object storage through pyarrow's "
+        "filesystems (s3://bucket/prefix, gs://bucket/prefix).",
+    )
+    work_dir: Path | None = Field(
+        default=None,
+        description="Local directory for the landing zone, the state and the run lock; "
+        "defaults to the lake itself when the lake is local, else ./devin-audit-work.",
+    )
 
     # Paths move as endpoints graduate from beta; the first path that does not 404 wins.
     audit_log_paths: list[str] = Field(
@@ -88,6 +97,25 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("lake", mode="before")
+    @classmethod
+    def _lake_text(cls, value: object) -> str:
+        return str(value)
+
+    @property
+    def lake_is_local(self) -> bool:
+        """True for a directory (or ``file://``), False for object storage."""
+        return "://" not in self.lake or self.lake.startswith("file://")
+
+    @property
+    def work_path(self) -> Path:
+        """Where the landing zone, the cursor state and the run lock live (always local)."""
+        if self.work_dir is not None:
+            return self.work_dir
+        if self.lake_is_local:
+            return Path(self.lake.removeprefix("file://"))
+        return Path("devin-audit-work")
 
     @property
     def uses_sandbox(self) -> bool:

@@ -6,7 +6,6 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlparse
 
 from pipeline.config import Settings
@@ -111,14 +110,17 @@ def check_api(client: DevinClient, settings: Settings) -> list[Check]:
 def check_local(settings: Settings) -> list[Check]:
     """The lake is writable and the state readable."""
     checks = []
-    lake = Path(settings.lake)
+    lake = settings.work_path
+    target = settings.lake if not settings.lake_is_local else str(lake.resolve())
     try:
         lake.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=lake, prefix=".doctor-"):
             pass
-        checks.append(Check("lake", True, f"{lake.resolve()} is writable"))
+        if not settings.lake_is_local:
+            _probe_object_store(settings.lake)
+        checks.append(Check("lake", True, f"{target} is writable"))
     except OSError as err:
-        checks.append(Check("lake", False, f"{lake} is not writable: {err.strerror}"))
+        checks.append(Check("lake", False, f"{target} is not writable: {err.strerror or err}"))
     try:
         states = StateStore(lake).load()
         jobs = BackfillStore(lake).load()
@@ -163,6 +165,17 @@ def _probe_paths(
         note = f" (after 404 on {', '.join(missing)})" if missing else ""
         return Check(label, True, f"readable at {path}{note}")
     return Check(label, False, f"every configured path answered 404: {', '.join(paths)}")
+
+
+def _probe_object_store(uri: str) -> None:
+    """Write and delete a marker object through pyarrow's filesystem for ``uri``."""
+    from pyarrow import fs as pafs
+
+    filesystem, root = pafs.FileSystem.from_uri(uri)
+    marker = f"{root.rstrip('/')}/.doctor-probe"
+    with filesystem.open_output_stream(marker) as stream:
+        stream.write(b"ok")
+    filesystem.delete_file(marker)
 
 
 def _first_line(err: Exception) -> str:

@@ -48,7 +48,7 @@ class RunSummary:
     """What a run did, for the screen and for schedulers' logs."""
 
     run_id: str
-    lake: Path
+    lake: str
     streams: list[StreamResult] = field(default_factory=list)
     dimensions: DimensionResult = field(default_factory=DimensionResult)
     new_rows: dict[str, int] = field(default_factory=dict)
@@ -67,9 +67,10 @@ def new_run_id(now: float | None = None) -> str:
 
 
 @contextmanager
-def lake_lock(lake: Path) -> Iterator[None]:
+def lake_lock(work_dir: Path) -> Iterator[None]:
     """One run per lake at a time; a second one fails fast instead of interleaving."""
-    state_dir = lake / "_state"
+    lake = work_dir
+    state_dir = work_dir / "_state"
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(state_dir / "run.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -85,11 +86,11 @@ def lake_lock(lake: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _load(run: LandingRun, lake: Path, beam_args: list[str] | None) -> dict[str, int]:
+def _load(run: LandingRun, lake: str, beam_args: list[str] | None) -> dict[str, int]:
     return _load_many([run], lake, beam_args)
 
 
-def _load_many(runs: list[LandingRun], lake: Path, beam_args: list[str] | None) -> dict[str, int]:
+def _load_many(runs: list[LandingRun], lake: str, beam_args: list[str] | None) -> dict[str, int]:
     """Transform the landed files of ``runs`` into the lake in one Beam pipeline."""
     files = [f for run in runs for f in run.files()]
     if not files:
@@ -117,10 +118,11 @@ class Runner:
         self._settings = settings
         self._now = now
         self._client = client
-        self._lake = Path(settings.lake)
-        self._state = StateStore(self._lake)
-        self._backfills = BackfillStore(self._lake)
-        self._sessions = SessionCache(self._lake, settings.session_ttl_seconds)
+        self._lake = settings.lake  # where the Parquet goes (a directory or an object store)
+        self._work = settings.work_path  # landing zone, state and lock: always local
+        self._state = StateStore(self._work)
+        self._backfills = BackfillStore(self._work)
+        self._sessions = SessionCache(self._work, settings.session_ttl_seconds)
         self._beam_args = beam_args
         self._progress = progress
         self._stage = stage or (lambda _text: None)
@@ -197,7 +199,7 @@ class Runner:
                 self._stage("transforming and loading the lake (Beam)")
                 pending = [
                     r
-                    for r in landed_runs(self._lake)
+                    for r in landed_runs(self._work)
                     if (r.read_manifest() or {}).get("status") != "committed"
                 ]
                 self._add(summary.new_rows, _load_many(pending, self._lake, self._beam_args))
@@ -253,10 +255,11 @@ class Runner:
     @contextmanager
     def _session(self) -> Iterator[RunSummary]:
         started = time.monotonic()
-        self._lake.mkdir(parents=True, exist_ok=True)
+        self._work.mkdir(parents=True, exist_ok=True)
         summary = RunSummary(run_id=new_run_id(), lake=self._lake)
-        with lake_lock(self._lake):
-            finish_interrupted(self._lake)  # a compaction cut short would show keys twice
+        with lake_lock(self._work):
+            if self._settings.lake_is_local:  # a compaction cut short would show keys twice
+                finish_interrupted(self._work)
             summary.recovered_runs = self._recover(summary.new_rows)
             yield summary
             summary.retries = self._client.retries
@@ -270,7 +273,7 @@ class Runner:
         return [f"org:{o}" for o in self._settings.orgs] or ["enterprise"]
 
     def _new_landing(self, kind: str) -> LandingRun:
-        run = LandingRun(self._lake, new_run_id())
+        run = LandingRun(self._work, new_run_id())
         self._manifest(run, kind, "extracting", [])
         return run
 
@@ -423,7 +426,7 @@ class Runner:
         progress marks are applied: a run killed mid-window resumes where it stopped.
         """
         pending = []
-        for run in landed_runs(self._lake):
+        for run in landed_runs(self._work):
             manifest = run.read_manifest() or {"run_id": run.run_id, "proposals": []}
             if manifest.get("status") != "committed":
                 pending.append((run, manifest))
@@ -448,7 +451,7 @@ def _cursor_proposal(result: StreamResult) -> dict[str, Any]:
     }
 
 
-def lake_totals(lake: Path) -> dict[str, int]:
+def lake_totals(lake: str) -> dict[str, int]:
     """Rows per event table in the lake, as the views see them."""
     from queries.lake import connect
 
