@@ -7,10 +7,17 @@ exception message, a lake file or a SIEM event.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.redact import RedactionPolicy
 
 DEFAULT_API_URL = "https://api.devin.ai"
 
@@ -93,6 +100,17 @@ class Settings(BaseSettings):
         default=86_400, ge=0, description="Look a session up again only after this long."
     )
 
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC-SHA256 key (16+ characters): when set, emails in the lake are "
+        "replaced by pseudonyms (pseud:<hex16>), the same email always the same pseudonym.",
+    )
+    redaction_policy: Path | None = Field(
+        default=None,
+        description="A JSON file of pipeline.redact.RedactionPolicy fields (which columns to "
+        "redact or pseudonymize, entropy thresholds); the built-in policy without it.",
+    )
+
     @field_validator("api_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
@@ -116,6 +134,35 @@ class Settings(BaseSettings):
         if self.lake_is_local:
             return Path(self.lake.removeprefix("file://"))
         return Path("devin-audit-work")
+
+    def policy(self) -> RedactionPolicy:
+        """The redaction policy of this run: the file's (or the default), with the key."""
+        from pipeline.redact import DEFAULT_POLICY, RedactionPolicy
+
+        if self.redaction_policy is not None:
+            try:
+                text = self.redaction_policy.read_text(encoding="utf-8")
+            except OSError as err:
+                raise ConfigError(
+                    f"cannot read the redaction policy {self.redaction_policy}: {err.strerror}"
+                ) from err
+        else:
+            text = "{}"
+        try:
+            fields = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as err:
+            raise ConfigError(
+                f"the redaction policy {self.redaction_policy} is not JSON: {err}"
+            ) from None
+        if not isinstance(fields, dict):
+            raise ConfigError(f"the redaction policy {self.redaction_policy} must be a JSON object")
+        if self.pseudonym_key is not None:
+            fields["pseudonym_key"] = self.pseudonym_key.get_secret_value()
+        try:
+            return RedactionPolicy.model_validate(fields) if fields else DEFAULT_POLICY
+        except ValidationError as err:  # hide_input_in_errors: the key is never in the message
+            where = self.redaction_policy or "DEVIN_PSEUDONYM_KEY"
+            raise ConfigError(f"invalid redaction policy ({where}): {err}") from None
 
     @property
     def uses_sandbox(self) -> bool:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, PipelineError
@@ -37,6 +37,9 @@ from pipeline.extract.state import StateStore, stream_key
 from pipeline.extract.streams import Stream, event_streams
 from pipeline.failpoints import failpoint
 from sinks.compact import finish_interrupted
+
+if TYPE_CHECKING:
+    from pipeline.redact import RedactionPolicy
 
 log = logging.getLogger(__name__)
 
@@ -86,19 +89,23 @@ def lake_lock(work_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _load(run: LandingRun, lake: str, beam_args: list[str] | None) -> dict[str, int]:
-    return _load_many([run], lake, beam_args)
-
-
-def _load_many(runs: list[LandingRun], lake: str, beam_args: list[str] | None) -> dict[str, int]:
+def _load_many(
+    runs: list[LandingRun],
+    lake: str,
+    beam_args: list[str] | None,
+    policy: RedactionPolicy | None = None,
+) -> dict[str, int]:
     """Transform the landed files of ``runs`` into the lake in one Beam pipeline."""
     files = [f for run in runs for f in run.files()]
     if not files:
         return {}
+    from pipeline.redact import DEFAULT_POLICY
     from pipeline.transform import run_transform  # Beam is imported only when needed
 
     batch_id = runs[0].run_id if len(runs) == 1 else f"{runs[0].run_id}+{len(runs)}"
-    result = run_transform(files, lake, batch_id, beam_args=beam_args)
+    result = run_transform(
+        files, lake, batch_id, beam_args=beam_args, policy=policy or DEFAULT_POLICY
+    )
     return dict(result.rows_written)
 
 
@@ -119,6 +126,7 @@ class Runner:
         self._now = now
         self._client = client
         self._lake = settings.lake  # where the Parquet goes (a directory or an object store)
+        self._policy = settings.policy()  # a bad policy fails before anything is pulled
         self._work = settings.work_path  # landing zone, state and lock: always local
         self._state = StateStore(self._work)
         self._backfills = BackfillStore(self._work)
@@ -128,6 +136,9 @@ class Runner:
         self._stage = stage or (lambda _text: None)
 
     # -- the three ways to pull ----------------------------------------------------------------
+
+    def _load(self, runs: list[LandingRun]) -> dict[str, int]:
+        return _load_many(runs, self._lake, self._beam_args, self._policy)
 
     def run(self, since: int | None = None) -> RunSummary:
         """The scheduled, incremental run: every stream from its checkpoint to now."""
@@ -202,7 +213,7 @@ class Runner:
                     for r in landed_runs(self._work)
                     if (r.read_manifest() or {}).get("status") != "committed"
                 ]
-                self._add(summary.new_rows, _load_many(pending, self._lake, self._beam_args))
+                self._add(summary.new_rows, self._load(pending))
                 for run in pending:
                     self._commit(run, run.read_manifest() or {})
                 summary.windows_total_done += sum(1 for t in wave if self._window_done(t[2], t[3]))
@@ -322,7 +333,7 @@ class Runner:
         manifest = self._manifest(run, kind, "extracted", proposals)
         failpoint("extracted")
         self._stage("transforming and loading the lake (Beam)")
-        self._add(summary.new_rows, _load(run, self._lake, self._beam_args))
+        self._add(summary.new_rows, self._load([run]))
         self._commit(run, manifest)
         self._sessions.record(summary.dimensions.sessions_looked_up)
 
@@ -434,7 +445,7 @@ class Runner:
             return []
         self._stage(f"finishing {len(pending)} run(s) left unfinished by a crash")
         to_load = [run for run, manifest in pending if manifest.get("status") != "loaded"]
-        self._add(new_rows, _load_many(to_load, self._lake, self._beam_args))
+        self._add(new_rows, self._load(to_load))
         for run, manifest in pending:
             log.warning("recovered run %s left in status %s", run.run_id, manifest.get("status"))
             self._commit(run, manifest)

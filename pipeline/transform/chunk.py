@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.model import LAKE_TABLES
+from pipeline.redact import DEFAULT_POLICY, RedactionPolicy
 from pipeline.transform import columns, sql
 from pipeline.transform.enrich import Dimensions, enrich_events, enrich_violations
 from pipeline.transform.landing import LandedRange
@@ -77,6 +78,7 @@ def normalize_chunk(
     dims: Dimensions | None = None,
     *,
     fast: bool = True,
+    policy: RedactionPolicy = DEFAULT_POLICY,
 ) -> Normalized:
     """Normalize the whole lines in ``chunk`` (``base``: its offset in ``source``'s file).
 
@@ -109,8 +111,8 @@ def normalize_chunk(
     tables, counts = _merge(result, fast_rows, lines)
     # Redact (and pseudonymize) before enriching: the snapshots were redacted when they were
     # staged, so an email taken from them must not be pseudonymized a second time.
-    tables = {name: redact_table(name, rows) for name, rows in tables.items()}
-    dead = redact_table("dead_letters", result.dead_letters)
+    tables = {name: redact_table(name, rows, policy) for name, rows in tables.items()}
+    dead = redact_table("dead_letters", result.dead_letters, policy)
     if dims is not None:
         if "events" in tables:
             tables["events"] = enrich_events(tables["events"], dims)

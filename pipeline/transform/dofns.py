@@ -21,6 +21,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
 from pipeline.model import LAKE_TABLES
+from pipeline.redact import DEFAULT_POLICY, RedactionPolicy
 from pipeline.transform.chunk import connect, normalize_chunk
 from pipeline.transform.enrich import DIMENSIONS, Dimensions, build_dimensions
 from pipeline.transform.landing import LandedRange, read_chunk
@@ -49,11 +50,19 @@ class NormalizeRange(beam.DoFn):
     (Arrow IPC bytes, ``enrich.Dimensions``); None for the dimension ranges themselves.
     """
 
-    def __init__(self, lake_root: str, batch_id: str, ingested_at: int, threads: int = 1) -> None:
+    def __init__(
+        self,
+        lake_root: str,
+        batch_id: str,
+        ingested_at: int,
+        threads: int = 1,
+        policy: RedactionPolicy = DEFAULT_POLICY,
+    ) -> None:
         self.lake_root = lake_root
         self.batch_id = batch_id
         self.ingested_at = ingested_at
         self.threads = threads
+        self.policy = policy
 
     def setup(self) -> None:
         self.dead_letters = Metrics.counter(METRICS_NAMESPACE, "dead_letters")
@@ -70,7 +79,9 @@ class NormalizeRange(beam.DoFn):
         offset, chunk = read_chunk(source.path, source.start, source.end)
         dimensions = Dimensions.from_ipc(dims) if dims is not None else None
         with paused_gc():
-            result = normalize_chunk(self.con, chunk, offset, source, self.ingested_at, dimensions)
+            result = normalize_chunk(
+                self.con, chunk, offset, source, self.ingested_at, dimensions, policy=self.policy
+            )
         for stream, count in result.records_in.items():
             Metrics.counter(METRICS_NAMESPACE, RECORDS_IN + stream).inc(count)
         if result.unknown_actions:

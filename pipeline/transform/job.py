@@ -23,6 +23,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.runners.runner import PipelineResult, PipelineState
 
 from pipeline.model import LAKE_TABLES
+from pipeline.redact import DEFAULT_POLICY, RedactionPolicy
 from pipeline.transform.dofns import (
     DEAD_LETTERS,
     METRICS_NAMESPACE,
@@ -71,11 +72,18 @@ class LandingToLake(beam.PTransform):
     caller clears it afterwards.
     """
 
-    def __init__(self, lake_root: str, batch_id: str, ingested_at: int) -> None:
+    def __init__(
+        self,
+        lake_root: str,
+        batch_id: str,
+        ingested_at: int,
+        policy: RedactionPolicy = DEFAULT_POLICY,
+    ) -> None:
         super().__init__()
         self.lake_root = lake_root
         self.batch_id = batch_id
         self.ingested_at = ingested_at
+        self.policy = policy
 
     def expand(self, ranges: beam.PCollection) -> beam.PCollection:
         dimensions = (
@@ -83,7 +91,7 @@ class LandingToLake(beam.PTransform):
             | "Dimension ranges" >> beam.Filter(is_dimension)
             | "Normalize dimensions"
             >> beam.ParDo(
-                NormalizeRange(self.lake_root, self.batch_id, self.ingested_at)
+                NormalizeRange(self.lake_root, self.batch_id, self.ingested_at, policy=self.policy)
             ).with_outputs(DEAD_LETTERS, main="rows")
         )
         side = (
@@ -97,7 +105,7 @@ class LandingToLake(beam.PTransform):
             | "Event ranges" >> beam.Filter(is_not_dimension)
             | "Normalize and enrich"
             >> beam.ParDo(
-                NormalizeRange(self.lake_root, self.batch_id, self.ingested_at),
+                NormalizeRange(self.lake_root, self.batch_id, self.ingested_at, policy=self.policy),
                 dims=beam.pvalue.AsSingleton(side),
             ).with_outputs(DEAD_LETTERS, main="rows")
         )
@@ -120,11 +128,13 @@ def run_transform(
     batch_id: str,
     *,
     beam_args: Sequence[str] | None = None,
+    policy: RedactionPolicy = DEFAULT_POLICY,
 ) -> TransformResult:
     """Normalize the landed files into the lake as batch ``batch_id`` and report the counts.
 
     Idempotent: running the same batch again rewrites the batch's own files and adds no row.
-    Bad lines become dead letters; a failing pipeline raises ``RuntimeError``.
+    Bad lines become dead letters; a failing pipeline raises ``RuntimeError``. ``policy``
+    says what is redacted and pseudonymized (it travels to the workers with the DoFns).
     """
     if not BATCH_ID.fullmatch(batch_id):
         raise ValueError(
@@ -140,7 +150,7 @@ def run_transform(
     _ = (
         pipeline
         | "Landed ranges" >> beam.Create(ranges)
-        | "Landing to lake" >> LandingToLake(str(lake), batch_id, ingested_at)
+        | "Landing to lake" >> LandingToLake(str(lake), batch_id, ingested_at, policy)
     )
     staging.clear(lake, batch_id)  # leftovers of an attempt that died
     try:
