@@ -8,6 +8,7 @@ exception message, a lake file or a SIEM event.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,6 +101,12 @@ class Settings(BaseSettings):
         default=86_400, ge=0, description="Look a session up again only after this long."
     )
 
+    beam_args: str = Field(
+        default="",
+        description="Standard Apache Beam pipeline options for the transform, as on a command "
+        "line, e.g. '--runner=FlinkRunner --flink_master=host:8081'; the local runner without.",
+    )
+
     pseudonym_key: SecretStr | None = Field(
         default=None,
         description="HMAC-SHA256 key (16+ characters): when set, emails in the lake are "
@@ -134,6 +141,14 @@ class Settings(BaseSettings):
         if self.lake_is_local:
             return Path(self.lake.removeprefix("file://"))
         return Path("devin-audit-work")
+
+    @property
+    def beam_argv(self) -> list[str]:
+        """``beam_args`` split as a shell would."""
+        try:
+            return shlex.split(self.beam_args)
+        except ValueError as err:
+            raise ConfigError(f"DEVIN_BEAM_ARGS is not a valid option list: {err}") from None
 
     def policy(self) -> RedactionPolicy:
         """The redaction policy of this run: the file's (or the default), with the key."""

@@ -131,7 +131,11 @@ class Runner:
         self._state = StateStore(self._work)
         self._backfills = BackfillStore(self._work)
         self._sessions = SessionCache(self._work, settings.session_ttl_seconds)
-        self._beam_args = beam_args
+        self._beam_args = beam_args if beam_args is not None else settings.beam_argv
+        if self._beam_args:
+            from pipeline.transform.job import check_beam_args
+
+            check_beam_args(self._beam_args)
         self._progress = progress
         self._stage = stage or (lambda _text: None)
 

@@ -20,8 +20,9 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-from apache_beam.runners.runner import PipelineResult, PipelineState
+from apache_beam.runners.runner import PipelineResult, PipelineState, create_runner
 
+from pipeline.errors import ConfigError
 from pipeline.model import LAKE_TABLES
 from pipeline.redact import DEFAULT_POLICY, RedactionPolicy
 from pipeline.transform.dofns import (
@@ -189,6 +190,18 @@ def pipeline_options(beam_args: Sequence[str] | None) -> PipelineOptions:
     if standard.runner is None or standard.runner.lower() in _PRISM_FIRST:
         standard.runner = DEFAULT_RUNNER
     return options
+
+
+def check_beam_args(beam_args: Sequence[str]) -> None:
+    """Raise ``ConfigError`` unless ``beam_args`` name a runner Beam can build (before a run
+    pulls anything, rather than after)."""
+    runner = pipeline_options(beam_args).view_as(StandardOptions).runner
+    try:
+        create_runner(runner)
+    except (ValueError, ImportError) as err:
+        raise ConfigError(
+            f"DEVIN_BEAM_ARGS names runner {runner!r}, which Beam cannot build here: {err}"
+        ) from None
 
 
 def _counters(result: PipelineResult) -> dict[str, int]:
