@@ -6,12 +6,12 @@ import json
 import sys
 from pathlib import Path
 
-from bench import extract
+from bench import extract, transform
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    results = {"extract": extract.run(quick=quick)}
+    results = {"extract": extract.run(quick=quick), "transform": transform.run(quick=quick)}
     text = json.dumps(results, indent=2)
     print(text)
     out = Path("bench/results")

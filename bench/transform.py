@@ -8,12 +8,14 @@ its own:
 
 * ``beam``: ``run_transform`` on the local runner (FnApiRunner, 2 worker processes), writing the
   lake with deduplication, dead letters and atomic renames.
+* ``beam_one_process``: the same on the default local runner, in one process.
 * ``baseline``: the same SQL mapping (``pipeline.transform.sql``) over the whole landed file in
   one DuckDB connection with every core, the same enrichment and the same vectorized redaction,
   each table written by one ``COPY ... TO`` Parquet (zstd, partitioned by date). No dedup
   against the lake, no staging, no Beam: the limit of this mapping on this machine.
 
-``ratio`` is Beam's records/s over the baseline's; the goal is at least 0.5.
+``ratio`` is Beam's records/s over the baseline's; the goal is at least 0.5. ``python -m
+bench.transform [--quick]`` runs this benchmark alone (100k records with ``--quick``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -191,6 +194,13 @@ def _leg_beam(files: list[str], lake: str) -> dict[str, Any]:
     return {"rows_written": result.rows_written, "dead_letters": result.dead_letters}
 
 
+def _leg_beam_one_process(files: list[str], lake: str) -> dict[str, Any]:
+    from pipeline.transform import run_transform
+
+    result = run_transform(files, lake, "bench")  # the default: FnApiRunner in this process
+    return {"rows_written": result.rows_written, "dead_letters": result.dead_letters}
+
+
 def _leg_baseline(files: list[str], lake: str) -> dict[str, Any]:
     """The same mapping (fast SQL, pydantic for the odd lines, events, enrichment, redaction)
     over each whole file in one process, DuckDB on every core; one COPY per table."""
@@ -234,7 +244,7 @@ def _leg_baseline(files: list[str], lake: str) -> dict[str, Any]:
     return {"rows_written": written}
 
 
-LEGS = {"beam": _leg_beam, "baseline": _leg_baseline}
+LEGS = {"beam": _leg_beam, "beam_one_process": _leg_beam_one_process, "baseline": _leg_baseline}
 
 
 def _leg_main(name: str, files: list[str], lake: str) -> None:
@@ -271,8 +281,12 @@ def run(quick: bool = False) -> dict[str, Any]:
         files = [root / "beam" / "_landing" / RUN_ID / s / "w0.ndjson" for s in STREAMS]
         landed = sum(f.stat().st_size for f in files)
         beam = _run_leg("beam", files, root / "beam")
+        for table in (*STREAMS, "events", "dead_letters"):  # each Beam leg: a fresh lake
+            shutil.rmtree(root / "beam" / table, ignore_errors=True)
+        one = _run_leg("beam_one_process", files, root / "beam")
         baseline = _run_leg("baseline", files, root / "baseline")
     beam_rate = records / beam["seconds"]
+    one_rate = records / one["seconds"]
     base_rate = records / baseline["seconds"]
     return {
         "records": records,
@@ -283,6 +297,12 @@ def run(quick: bool = False) -> dict[str, Any]:
             "peak_mib": beam["peak_mib"],
             "rows_written": beam["rows_written"],
             "dead_letters": beam["dead_letters"],
+        },
+        "beam_one_process": {
+            "seconds": round(one["seconds"], 2),
+            "records_per_s": round(one_rate),
+            "peak_mib": one["peak_mib"],
+            "ratio": round(one_rate / base_rate, 3),
         },
         "baseline": {
             "seconds": round(baseline["seconds"], 2),
