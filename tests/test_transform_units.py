@@ -28,6 +28,7 @@ from pipeline.transform.tables import normalize_lines
 from pipeline.transform.taxonomy import ACTIONS, CATEGORIES, classify_action, guardrail_severity
 from pipeline.transform.timestamps import InvalidTimestamp, to_micros
 from sandbox.spec import AUDIT_ACTIONS, AUDIT_ACTIONS_NEWER, AUDIT_ACTIONS_SNAPSHOT
+from tests.documented import DOCUMENTED_ACTIONS
 
 SECONDS = 1_767_225_600  # 2026-01-01T00:00:00Z
 MICROS = SECONDS * 1_000_000
@@ -41,36 +42,6 @@ PROVENANCE = {
     "fetched_at": SECONDS + 7200.5,
     "path": "/v3/enterprise/audit-logs",
 }
-
-# devin-api.md §1.5 (a) and (b): every documented action must have a family.
-DOCUMENTED_ACTIONS = """
-login create_org update_org delete_org revoke_all_enterprise_api_keys add_enterprise_member
-delete_member add_member assign_roles update_role create_role delete_role add_group_membership
-update_group_membership delete_group_membership create_knowledge edit_knowledge delete_knowledge
-create_folder update_folder delete_folder create_session sleep_session terminate_session
-send_message create_service_api_key revoke_enterprise_api_key create_gitlab_integration
-update_gitlab_integration reconnect_gitlab_integration delete_gitlab_integration
-create_azure_devops_integration reconnect_azure_devops_integration delete_azure_devops_integration
-remove_repo_from_devin update_enterprise_hypervisor_settings update_enterprise_settings
-update_org_settings ai_guardrail_violation update_ai_guardrail approve_deploy approve_test_app
-permission_response search_query create_org_api_key create_user_api_key view_org_api_key
-view_user_api_key create_secret update_secret delete_secret create_playbook update_playbook
-delete_playbook enable_persona disable_persona delete_persona start_repo_setup delete_repo_setup
-finish_repo_setup github_integration_deleted create_github_integration delete_github_integration
-refresh_github_integration create_bitbucket_integration delete_bitbucket_integration
-mcp_server_install mcp_server_enable mcp_server_disable mcp_server_delete
-create_mcp_validation_session create_service_user delete_service_user assign_service_user_role
-remove_service_user_role create_git_permission delete_git_permission update_git_permission
-create_maintenance_task update_maintenance_task delete_maintenance_task create_snapshot_script
-schedule_snapshot_script execute_snapshot_script update_repo_setup_steering_knowledge
-delete_repo_setup_steering_knowledge set_org_group_limits create_join_request
-approve_join_request automatic_join_event reject_join_request create_service_user_api_key
-revoke_service_user_api_key rotate_service_user_api_key create_pat revoke_pat rotate_pat
-accept_skill_pr acknowledge_session_hard_cap approve_seat_request cancel_blueprint_build
-claim_outpost_session create_audit_log_export create_automation create_blueprint
-create_blueprint_pr create_blueprint_version create_enterprise_blueprint
-create_enterprise_blueprint_version create_gitlab_app_config
-""".split()
 
 
 def line(stream: str, record: Any, provenance: Any = PROVENANCE) -> bytes:
