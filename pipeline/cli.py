@@ -78,7 +78,9 @@ def _settings(lake: str | None) -> Settings:
 
 def _require_lake(settings: Settings) -> None:
     """Stop with advice when a local lake does not exist yet."""
-    if settings.lake_is_local and not settings.work_path.exists():
+    from sinks.storage import lake_at
+
+    if settings.lake_is_local and not Path(lake_at(settings.lake).root).exists():
         console.print(
             f"[red]error:[/red] no lake at {settings.lake}; run `devin-audit run` first "
             "or pass --lake."
@@ -378,11 +380,9 @@ def compact(
     if unknown:
         raise typer.BadParameter(f"unknown table(s) {unknown}; one of {sorted(LAKE_TABLES)}")
     try:
-        if not settings.lake_is_local:
-            raise PipelineError("compact works on a local lake; run it where the lake is mounted")
         with lake_lock(settings.work_path):
-            results = compact_lake(settings.work_path, table or None)
-    except PipelineError as err:
+            results = compact_lake(settings.lake, table or None)
+    except (PipelineError, OSError, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(1) from None
     if not results:
@@ -564,7 +564,11 @@ def sql(
 
     settings = _settings(lake)
     _require_lake(settings)
-    con = connect(settings.lake)
+    try:
+        con = connect(settings.lake)
+    except (PipelineError, ValueError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(1) from None
     try:
         cursor = con.execute(query)
     except duckdb.Error as err:

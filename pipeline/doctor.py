@@ -108,22 +108,32 @@ def check_api(client: DevinClient, settings: Settings) -> list[Check]:
 
 
 def check_local(settings: Settings) -> list[Check]:
-    """The lake is writable and the state readable."""
+    """The lake and the work directory are writable and the state readable."""
+    from sinks.storage import lake_at
+
     checks = []
-    lake = settings.work_path
-    target = settings.lake if not settings.lake_is_local else str(lake.resolve())
+    work = settings.work_path
     try:
-        lake.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=lake, prefix=".doctor-"):
-            pass
-        if not settings.lake_is_local:
-            _probe_object_store(settings.lake)
+        lake = lake_at(settings.lake)
+        target = lake.uri(lake.root)
+        lake.makedirs(lake.root)
+        marker = lake.path(".doctor-probe")
+        lake.write_bytes(marker, b"ok", durable=False)  # the writer's own path: atomic put
+        lake.delete([marker])
         checks.append(Check("lake", True, f"{target} is writable"))
-    except OSError as err:
-        checks.append(Check("lake", False, f"{target} is not writable: {err.strerror or err}"))
+    except (OSError, ValueError) as err:
+        reason = getattr(err, "strerror", None) or str(err).splitlines()[0]
+        checks.append(Check("lake", False, f"{settings.lake} is not writable: {reason}"))
     try:
-        states = StateStore(lake).load()
-        jobs = BackfillStore(lake).load()
+        work.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=work, prefix=".doctor-"):
+            pass
+        checks.append(Check("work dir", True, f"{work.resolve()} is writable (landing, state)"))
+    except OSError as err:
+        checks.append(Check("work dir", False, f"{work} is not writable: {err.strerror or err}"))
+    try:
+        states = StateStore(work).load()
+        jobs = BackfillStore(work).load()
         text = ", ".join(f"{k} at {v.high_water}" for k, v in states.items()) or "no runs yet"
         open_jobs = sum(1 for w in jobs.values() if not all(x.done for x in w))
         if open_jobs:
@@ -131,8 +141,8 @@ def check_local(settings: Settings) -> list[Check]:
         checks.append(Check("state", True, text))
     except PipelineError as err:
         checks.append(Check("state", False, str(err)))
-    if os.name == "posix" and lake.exists() and lake.stat().st_mode & 0o002:
-        checks.append(Check("lake permissions", False, f"{lake} is world-writable", fatal=False))
+    if os.name == "posix" and work.exists() and work.stat().st_mode & 0o002:
+        checks.append(Check("work permissions", False, f"{work} is world-writable", fatal=False))
     return checks
 
 
@@ -165,17 +175,6 @@ def _probe_paths(
         note = f" (after 404 on {', '.join(missing)})" if missing else ""
         return Check(label, True, f"readable at {path}{note}")
     return Check(label, False, f"every configured path answered 404: {', '.join(paths)}")
-
-
-def _probe_object_store(uri: str) -> None:
-    """Write and delete a marker object through pyarrow's filesystem for ``uri``."""
-    from pyarrow import fs as pafs
-
-    filesystem, root = pafs.FileSystem.from_uri(uri)
-    marker = f"{root.rstrip('/')}/.doctor-probe"
-    with filesystem.open_output_stream(marker) as stream:
-        stream.write(b"ok")
-    filesystem.delete_file(marker)
 
 
 def _first_line(err: Exception) -> str:

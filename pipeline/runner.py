@@ -273,8 +273,7 @@ class Runner:
         self._work.mkdir(parents=True, exist_ok=True)
         summary = RunSummary(run_id=new_run_id(), lake=self._lake)
         with lake_lock(self._work):
-            if self._settings.lake_is_local:  # a compaction cut short would show keys twice
-                finish_interrupted(self._work)
+            finish_interrupted(self._lake)  # a compaction cut short would show keys twice
             summary.recovered_runs = self._recover(summary.new_rows)
             yield summary
             summary.retries = self._client.retries

@@ -7,6 +7,9 @@ view always has every current column, files written under an older schema includ
 with no file yet reads the empty table alone; files added later to a table that had files are
 seen at query time, but a table's *first* files need ``create_views`` again (or a new
 connection), because DuckDB cannot read an empty glob.
+
+The lake may be a local directory or object storage (``sinks.storage``). DuckDB reads ``s3://``
+and ``gs://`` lakes through its httpfs extension, with credentials from DuckDB secrets.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ from typing import Any
 
 import duckdb
 
+from pipeline.errors import ConfigError
 from pipeline.model import LAKE_TABLES, PARTITION_COLUMN, LakeTable
 from queries.catalog import load
+from sinks.storage import query_root
 
 _GLOB_CHARACTERS = "*?[]{}"
+_HTTPFS_SCHEMES = {"s3", "gs", "gcs"}
 
 # Columns a view computes at query time, on top of its table's: the violation ↔ audit-entry
 # correlation, which must see every batch (the two halves may land in different batches).
@@ -40,21 +46,42 @@ def connect(lake_root: str | Path) -> duckdb.DuckDBPyConnection:
 def create_views(con: duckdb.DuckDBPyConnection, lake_root: str | Path) -> None:
     """(Re)create the views of every lake table on ``con``.
 
-    Raises ``ValueError`` if the lake path contains glob characters, which DuckDB would expand.
+    Raises ``ValueError`` if the lake path contains glob characters, which DuckDB would expand,
+    and ``ConfigError`` if DuckDB cannot read the lake's object store.
     """
-    lake = Path(lake_root).resolve()
-    if any(c in _GLOB_CHARACTERS for c in str(lake)):
+    lake = query_root(lake_root)
+    if any(c in _GLOB_CHARACTERS for c in lake):
         raise ValueError(f"the lake path {lake} contains one of {_GLOB_CHARACTERS}")
+    if "://" in lake:
+        _load_httpfs(con, lake)
     con.execute("CREATE SCHEMA IF NOT EXISTS _lake")
     for table in LAKE_TABLES.values():
         con.register("_empty", table.schema.empty_table())
         con.execute(_anchor_sql(table))
         con.unregister("_empty")
         pattern = f"{PARTITION_COLUMN}=*/*.parquet" if table.partitioned else "*.parquet"
-        glob = (lake / table.name / pattern).as_posix()
+        glob = f"{lake}/{table.name}/{pattern}"
         has_files = con.execute("SELECT count(*) FROM glob(?)", [glob]).fetchone() != (0,)
         con.execute(_files_view_sql(table, glob if has_files else None))
         con.execute(load(f"views/{table.name}.sql").sql)
+
+
+def _load_httpfs(con: duckdb.DuckDBPyConnection, lake: str) -> None:
+    scheme = lake.split("://", 1)[0]
+    if scheme not in _HTTPFS_SCHEMES:
+        raise ConfigError(
+            f"DuckDB cannot read a {scheme}:// lake; query a local copy, or an s3:// or gs:// lake"
+        )
+    try:
+        con.execute("LOAD httpfs")
+    except duckdb.Error as err:
+        raise ConfigError(
+            f"reading the lake {lake} needs DuckDB's httpfs extension, which DuckDB could not "
+            'load: install it once with network access (python -c "import duckdb; '
+            "duckdb.sql('INSTALL httpfs')\"), and give DuckDB the store's credentials as a "
+            "persistent secret (CREATE PERSISTENT SECRET (TYPE s3, KEY_ID '...', SECRET '...', "
+            "REGION '...'); TYPE gcs with HMAC keys for gs://)"
+        ) from err
 
 
 # The two statements below are the only SQL built in code: their identifiers come from

@@ -10,25 +10,23 @@ every *other* file of the partition, so re-pulled pages, overlapping windows and
 re-scans never add a row twice. Partition-local deduplication is enough because a key's
 partition follows from its ``created_at``, which never changes.
 
-Writes go to a hidden ``.tmp`` file in the target directory, are fsynced, then renamed over the
-final name, so readers see the old file or the new one, never half of one. This needs a POSIX
-file system; concurrent writers to the same lake must be serialized by the caller (the runner
-holds a lake-wide lock). Files are private to their owner (0600), like the landing zone, since
-guardrail rows carry raw user prompts.
+The lake may be a local directory or object storage (``sinks.storage``): every file is written
+atomically, so readers see the old file or the new one, never half of one; locally it is also
+fsynced and private to its owner (0600), like the landing zone, since guardrail rows carry raw
+user prompts. Concurrent writers to the same lake must be serialized by the caller (the runner
+holds a lock in its local work directory).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline.model import LAKE_TABLES, PARTITION_COLUMN, LakeTable
+from sinks.storage import Lake, LakeRoot, lake_at
 
 COMPRESSION = "zstd"
 _ROW = "__row"  # scratch column holding each row's position in the batch
@@ -36,7 +34,10 @@ _ROW = "__row"  # scratch column holding each row's position in the batch
 
 @dataclass(frozen=True)
 class Written:
-    """The outcome of one partition write: the file (None if nothing remained) and new rows."""
+    """The outcome of one partition write: the file (None if nothing remained) and new rows.
+
+    ``path`` is a local path, or a URI (``s3://...``) for a lake on object storage.
+    """
 
     table: str
     path: str | None
@@ -59,7 +60,7 @@ def partitions(table: LakeTable, rows: pa.Table) -> Iterator[tuple[str, pa.Table
 
 
 def write_partition(
-    lake_root: str | Path,
+    lake_root: LakeRoot,
     table: LakeTable,
     partition: str,
     batch_id: str,
@@ -70,43 +71,36 @@ def write_partition(
     Drops duplicates as the module docstring says; writes no file when no row remains (and
     removes the batch's own earlier file there, which a replay would have replaced).
     """
-    directory = _directory(Path(lake_root), table, partition)
-    target = directory / file_name(batch_id)
+    lake = lake_at(lake_root)
+    directory = lake.path(table.name, partition)
+    lake.makedirs(directory)
+    target = lake.path(table.name, partition, file_name(batch_id))
+    files = lake.data_files(directory)
     rows = _first_per_key(table, pa.concat_tables(pieces, promote_options="none"))
     if table.partitioned:
-        others = [p for p in directory.glob("*.parquet") if p.name != target.name]
-        rows = _without_keys(rows, table, _read_keys(others, table))
-    previous = _read_keys([target], table) if target.exists() else None
+        others = [f for f in files if f != target]
+        rows = _without_keys(rows, table, _read_keys(lake, others, table))
+    previous = _read_keys(lake, [target], table) if target in files else None
     if rows.num_rows == 0:
         if previous is not None:
-            target.unlink()
-            _fsync_directory(directory)
+            lake.delete([target])
         return Written(table.name, None, 0)
     # Time-sorted files let DuckDB skip row groups on time filters (BEAM-NOTES, Queries).
     order = [table.time_column] if table.time_column else []
     rows = rows.sort_by([(c, "ascending") for c in (*order, *table.key)])
-    _write_atomically(rows.select(table.schema.names).cast(table.schema), target)
+    lake.write_parquet(target, rows.select(table.schema.names).cast(table.schema), COMPRESSION)
     new = rows.num_rows if previous is None else _without_keys(rows, table, previous).num_rows
-    return Written(table.name, str(target), new)
+    return Written(table.name, lake.uri(target), new)
 
 
-def batch_files(lake_root: str | Path, batch_id: str) -> list[str]:
-    """Every file of the lake that belongs to ``batch_id``."""
-    lake = Path(lake_root)
+def batch_files(lake_root: LakeRoot, batch_id: str) -> list[str]:
+    """Every file of the lake that belongs to ``batch_id`` (as ``Written.path`` names them)."""
+    lake = lake_at(lake_root)
     name = file_name(batch_id)
-    found: list[Path] = []
+    found: list[str] = []
     for table in LAKE_TABLES.values():
-        pattern = f"{PARTITION_COLUMN}=*/{name}" if table.partitioned else name
-        found.extend((lake / table.name).glob(pattern))
-    return sorted(str(p) for p in found)
-
-
-def _directory(lake: Path, table: LakeTable, partition: str) -> Path:
-    lake.mkdir(parents=True, exist_ok=True)
-    directory = lake / table.name
-    for path in (directory, directory / partition) if partition else (directory,):
-        path.mkdir(mode=0o700, exist_ok=True)
-    return directory / partition if partition else directory
+        found.extend(lake.files_named(lake.path(table.name), name))
+    return sorted(lake.uri(path) for path in found)
 
 
 def _first_per_key(table: LakeTable, rows: pa.Table) -> pa.Table:
@@ -118,11 +112,11 @@ def _first_per_key(table: LakeTable, rows: pa.Table) -> pa.Table:
     return rows.take(firsts[f"{_ROW}_min"])  # in any order: the caller sorts before writing
 
 
-def _read_keys(files: Sequence[Path], table: LakeTable) -> pa.Table | None:
+def _read_keys(lake: Lake, files: Sequence[str], table: LakeTable) -> pa.Table | None:
     if not files:
         return None
     key_schema = pa.schema([table.schema.field(k) for k in table.key])
-    parts = [pq.read_table(f, columns=list(table.key)).cast(key_schema) for f in files]
+    parts = [lake.read_parquet(f, columns=table.key).cast(key_schema) for f in files]
     return pa.concat_tables(parts)
 
 
@@ -130,27 +124,3 @@ def _without_keys(rows: pa.Table, table: LakeTable, keys: pa.Table | None) -> pa
     if keys is None or keys.num_rows == 0 or rows.num_rows == 0:
         return rows
     return rows.join(keys, keys=list(table.key), join_type="left anti", use_threads=False)
-
-
-def _write_atomically(rows: pa.Table, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pq.write_table(rows, fh, compression=COMPRESSION)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_directory(target.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable, not only the file's bytes.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -21,7 +21,7 @@ FAST_RETRIES = RetryPolicy(max_retries=4, backoff_initial=0.01, backoff_max=0.1,
 @contextmanager
 def runner_for(
     srv: SandboxServer,
-    lake: Path,
+    lake: str | Path,
     *,
     token: str | None = None,
     retry: RetryPolicy = FAST_RETRIES,

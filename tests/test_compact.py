@@ -49,7 +49,7 @@ def test_compaction_drops_duplicate_keys(sandbox, tmp_path) -> None:
     twin = partition.with_name("part-duplicate.parquet")
     twin.write_bytes(partition.read_bytes())  # as a buggy or concurrent writer might
     n = len(lake_column(tmp_path, "audit_logs", "audit_log_id"))
-    result = compact_partition(LAKE_TABLES["audit_logs"], partition.parent)
+    result = compact_partition(tmp_path, LAKE_TABLES["audit_logs"], str(partition.parent))
     assert result is not None and result.duplicates_removed > 0
     ids = lake_column(tmp_path, "audit_logs", "audit_log_id")
     assert len(ids) == len(set(ids)) == n - result.duplicates_removed

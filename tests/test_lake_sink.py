@@ -110,7 +110,7 @@ def test_a_failed_write_keeps_the_previous_file(
         where.write(b"PAR1 half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(sink.pq, "write_table", explode)
+    monkeypatch.setattr(pq, "write_table", explode)
     with pytest.raises(OSError, match="disk full"):
         write_partition(tmp_path, AUDIT, PARTITION, "b1", [audit_rows(("a", DAY), ("b", DAY))])
     assert Path(written.path or "").read_bytes() == before
@@ -145,7 +145,7 @@ def test_staged_pieces_round_trip_privately_and_clear_away(tmp_path: Path) -> No
     again = staging.stage(tmp_path, "b1", "audit_logs", PARTITION, (0, 0), rows.slice(0, 1))
     other = staging.stage(tmp_path, "b1", "users", "", (1, 0), pa.table({"user_id": ["u"]}))
     assert first == again  # a retried bundle overwrites its own piece
-    assert [t.num_rows for t in staging.load([first, other])] == [1, 1]
+    assert [t.num_rows for t in staging.load(tmp_path, [first, other])] == [1, 1]
     assert stat.S_IMODE((tmp_path / staging.STAGING_DIR).stat().st_mode) == 0o700
     staging.stage(tmp_path, "b2", "audit_logs", PARTITION, (0, 0), rows)
     staging.clear(tmp_path, "b1")

@@ -12,7 +12,6 @@ import gc
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
@@ -27,6 +26,7 @@ from pipeline.transform.enrich import DIMENSIONS, Dimensions, build_dimensions
 from pipeline.transform.landing import LandedRange, read_chunk
 from sinks.parquet import partitions, write_partition
 from sinks.staging import load, stage
+from sinks.storage import lake_at
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class NormalizeRange(beam.DoFn):
         self.policy = policy
 
     def setup(self) -> None:
+        self.lake = lake_at(self.lake_root)
         self.dead_letters = Metrics.counter(METRICS_NAMESPACE, "dead_letters")
         self.unknown_actions = Metrics.counter(METRICS_NAMESPACE, "unknown_actions")
         self.con = connect(self.threads)
@@ -99,7 +100,7 @@ class NormalizeRange(beam.DoFn):
 
     def _staged(self, name: str, order: tuple[int, int], rows: pa.Table) -> Iterator[Staged]:
         for partition, part in partitions(LAKE_TABLES[name], rows):
-            path = stage(self.lake_root, self.batch_id, name, partition, order, part)
+            path = stage(self.lake, self.batch_id, name, partition, order, part)
             yield (name, partition), (order, path)
 
 
@@ -114,7 +115,7 @@ def build_side_input(staged: list[tuple[str, str]], lake_root: str) -> bytes:
     """The batch's dimension snapshots over the lake's, as ``Dimensions`` IPC bytes."""
     batch: dict[str, Sequence[pa.Table]] = {}
     for name, path in sorted(staged, key=lambda p: p[1]):
-        batch[name] = [*batch.get(name, ()), *load([path])]
+        batch[name] = [*batch.get(name, ()), *load(lake_root, [path])]
     return build_dimensions(lake_root, batch).to_ipc()
 
 
@@ -150,14 +151,16 @@ class WritePartition(beam.DoFn):
         self.lake_root = lake_root
         self.batch_id = batch_id
 
+    def setup(self) -> None:
+        self.lake = lake_at(self.lake_root)
+
     def process(
         self, element: tuple[tuple[str, str], Iterable[tuple[tuple[int, int], str]]]
     ) -> Iterator[str]:
         (name, partition), pieces = element
         staged = [path for _, path in sorted(pieces)]  # batch order: the first duplicate wins
-        written = write_partition(
-            Path(self.lake_root), LAKE_TABLES[name], partition, self.batch_id, load(staged)
-        )
+        rows = load(self.lake, staged)
+        written = write_partition(self.lake, LAKE_TABLES[name], partition, self.batch_id, rows)
         Metrics.counter(METRICS_NAMESPACE, ROWS_WRITTEN + name).inc(written.rows)
         if written.path is not None:
             yield written.path

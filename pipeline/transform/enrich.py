@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline.model import LAKE_TABLES
 from pipeline.transform.columns import lookup
+from sinks.storage import LakeRoot, lake_at
 
 # Per snapshot table: the columns enrichment reads (the key first).
 DIMENSION_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -96,17 +95,18 @@ def newest(name: str, *sources: pa.Table) -> pa.Table:
     return rows.take(pc.sort_indices(firsts["__row_min"])).select(list(DIMENSION_COLUMNS[name]))
 
 
-def lake_snapshot(lake_root: str | Path, name: str) -> pa.Table:
+def lake_snapshot(lake_root: LakeRoot, name: str) -> pa.Table:
     """The dimension table's rows in the lake (every snapshot), or an empty table."""
-    files = sorted((Path(lake_root) / name).glob("*.parquet"))
+    lake = lake_at(lake_root)
     columns = [*DIMENSION_COLUMNS[name], *_ORDER]
     schema = LAKE_TABLES[name].schema
     target = pa.schema([schema.field(c) for c in columns])
-    parts = [pq.read_table(f, columns=columns).cast(target) for f in files]
+    files = lake.data_files(lake.path(name))
+    parts = [lake.read_parquet(f, columns=columns).cast(target) for f in files]
     return pa.concat_tables(parts) if parts else target.empty_table()
 
 
-def build_dimensions(lake_root: str | Path, batch: dict[str, Sequence[pa.Table]]) -> Dimensions:
+def build_dimensions(lake_root: LakeRoot, batch: dict[str, Sequence[pa.Table]]) -> Dimensions:
     """The batch's snapshots (``batch[name]``) over the lake's: newest row per key."""
     tables = {}
     for name in DIMENSIONS:

@@ -5,7 +5,8 @@ start Prism) the job runs on the ``FnApiRunner``, in-process by default. Two pro
 (``--direct_num_workers=2 --direct_running_mode=multi_processing``) start about 2 s slower and
 only pay off for big backfills (measured on 2 cores: slower at 110k records, 25% faster at 330k).
 Any other standard Beam option works too (``--runner=DataflowRunner ...``), provided every
-worker sees the lake on a POSIX file system: the writer renames files into place.
+worker can reach the lake and the landed files: a lake on object storage (``s3://``, ``gs://``)
+holds the batch's staging too (``sinks.staging``), but the landing zone is a local directory.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pipeline.transform.dofns import (
 from pipeline.transform.landing import plan_ranges
 from sinks import staging
 from sinks.parquet import batch_files
+from sinks.storage import lake_at
 
 logger = logging.getLogger(__name__)
 
@@ -142,16 +144,18 @@ def run_transform(
             f"batch_id {batch_id!r} must be letters, digits, '.', '_', '+' or '-', not starting "
             "with a symbol (it names the batch's files)"
         )
-    lake = Path(lake_root).resolve()
-    ranges = plan_ranges(landing_files, lake)
+    lake = lake_at(lake_root)
+    ranges = plan_ranges(landing_files, lake.root if lake.local else None)
     if not ranges:
         return TransformResult(files=batch_files(lake, batch_id))
     ingested_at = time.time_ns() // 1_000
     pipeline = beam.Pipeline(options=pipeline_options(beam_args))
+    # The DoFns get a string they reopen the lake from (a URI keeps its query options).
+    location = lake.root if lake.local else str(lake_root)
     _ = (
         pipeline
         | "Landed ranges" >> beam.Create(ranges)
-        | "Landing to lake" >> LandingToLake(str(lake), batch_id, ingested_at, policy)
+        | "Landing to lake" >> LandingToLake(location, batch_id, ingested_at, policy)
     )
     staging.clear(lake, batch_id)  # leftovers of an attempt that died
     try:

@@ -35,10 +35,14 @@ class LandedRange:
 
 
 def plan_ranges(
-    files: Sequence[str | Path], lake_root: str | Path, range_bytes: int = RANGE_BYTES
+    files: Sequence[str | Path], lake_root: str | Path | None, range_bytes: int = RANGE_BYTES
 ) -> list[LandedRange]:
-    """Cut each landed file into equal ranges of at most ``range_bytes`` (none if empty)."""
-    lake = Path(lake_root).resolve()
+    """Cut each landed file into equal ranges of at most ``range_bytes`` (none if empty).
+
+    ``lake_root``: a local lake, which names the landed files inside it relatively; None for a
+    lake elsewhere (the files keep their absolute paths).
+    """
+    lake = Path(lake_root).resolve() if lake_root is not None else None
     ranges = []
     for index, file in enumerate(files):
         path = Path(file).resolve()
@@ -46,7 +50,10 @@ def plan_ranges(
         if size == 0:
             continue
         run_id, stream = landing_location(path)
-        name = path.relative_to(lake).as_posix() if path.is_relative_to(lake) else str(path)
+        if lake is not None and path.is_relative_to(lake):
+            name = path.relative_to(lake).as_posix()
+        else:
+            name = str(path)
         step = -(-size // -(-size // range_bytes))  # equal shares, so workers finish together
         for start in range(0, size, step):
             end = min(start + step, size)
