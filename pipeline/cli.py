@@ -525,6 +525,13 @@ def _print_summary(summary: Any, source: str) -> None:
     dead = summary.new_rows.get("dead_letters", 0)
     if dead:
         out.print(f"[yellow]{dead} records could not be parsed; see the dead_letters view.[/]")
+    if summary.unknown_actions:
+        count = f"{summary.unknown_actions:,}"
+        out.print(
+            f"[yellow]{count} events carry an action this version does not know; they landed "
+            "as category other, severity info: see `devin-audit sql` on events where "
+            "category = 'other'.[/]"
+        )
     for warning in summary.dimensions.warnings:
         out.print(f"[yellow]warning:[/yellow] {warning}")
     if summary.windows_total:

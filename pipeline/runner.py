@@ -40,6 +40,7 @@ from sinks.compact import finish_interrupted
 
 if TYPE_CHECKING:
     from pipeline.redact import RedactionPolicy
+    from pipeline.transform.job import TransformResult
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class RunSummary:
     windows_total_done: int = 0
     retries: int = 0
     seconds: float = 0.0
+    unknown_actions: int = 0  # rows whose action the taxonomy did not know (default severity)
 
 
 def new_run_id(now: float | None = None) -> str:
@@ -94,19 +96,20 @@ def _load_many(
     lake: str,
     beam_args: list[str] | None,
     policy: RedactionPolicy | None = None,
-) -> dict[str, int]:
+) -> TransformResult:
     """Transform the landed files of ``runs`` into the lake in one Beam pipeline."""
+    from pipeline.transform.job import TransformResult  # Beam is imported only when needed
+
     files = [f for run in runs for f in run.files()]
     if not files:
-        return {}
+        return TransformResult()
     from pipeline.redact import DEFAULT_POLICY
     from pipeline.transform import run_transform  # Beam is imported only when needed
 
     batch_id = runs[0].run_id if len(runs) == 1 else f"{runs[0].run_id}+{len(runs)}"
-    result = run_transform(
+    return run_transform(
         files, lake, batch_id, beam_args=beam_args, policy=policy or DEFAULT_POLICY
     )
-    return dict(result.rows_written)
 
 
 class Runner:
@@ -138,11 +141,14 @@ class Runner:
             check_beam_args(self._beam_args)
         self._progress = progress
         self._stage = stage or (lambda _text: None)
+        self._unknown_actions = 0  # of the current session, for its summary
 
     # -- the three ways to pull ----------------------------------------------------------------
 
     def _load(self, runs: list[LandingRun]) -> dict[str, int]:
-        return _load_many(runs, self._lake, self._beam_args, self._policy)
+        result = _load_many(runs, self._lake, self._beam_args, self._policy)
+        self._unknown_actions += result.unknown_actions
+        return dict(result.rows_written)
 
     def run(self, since: int | None = None) -> RunSummary:
         """The scheduled, incremental run: every stream from its checkpoint to now."""
@@ -272,11 +278,13 @@ class Runner:
         started = time.monotonic()
         self._work.mkdir(parents=True, exist_ok=True)
         summary = RunSummary(run_id=new_run_id(), lake=self._lake)
+        self._unknown_actions = 0
         with lake_lock(self._work):
             finish_interrupted(self._lake)  # a compaction cut short would show keys twice
             summary.recovered_runs = self._recover(summary.new_rows)
             yield summary
             summary.retries = self._client.retries
+            summary.unknown_actions = self._unknown_actions
         summary.totals = lake_totals(self._lake)
         summary.seconds = time.monotonic() - started
 

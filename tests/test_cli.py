@@ -109,3 +109,25 @@ def test_a_legacy_key_is_refused_with_advice(tmp_path) -> None:
     )
     assert result.returncode == 1
     assert "cog_" in result.stderr and "apk_user_FAKE" not in result.stderr + result.stdout
+
+
+def test_run_summary_counts_actions_it_does_not_know(make_sandbox, tmp_path) -> None:
+    import time
+
+    from sandbox import FaultConfig
+
+    sandbox = make_sandbox(clock_start=time.time())  # the CLI's clock is the real one
+    sandbox.set_faults(FaultConfig(unknown_actions=0.2))
+    env = {
+        "DEVIN_API_URL": sandbox.url,
+        "DEVIN_API_TOKEN": sandbox.admin_token,
+        "DEVIN_INITIAL_DAYS": "1",
+    }
+    result = cli("run", "--lake", str(tmp_path / "lake"), env=env)
+    assert result.returncode == 0, result.stderr
+    summary = " ".join(result.stdout.split())
+    assert "events carry an action this version does not know" in summary
+    count = int(summary.split(" events carry an action")[0].split()[-1].replace(",", ""))
+    query = "SELECT count(*) AS n FROM events WHERE category = 'other'"
+    rows = cli("sql", "--lake", str(tmp_path / "lake"), "-f", "json", query)
+    assert json.loads(rows.stdout) == [{"n": count}] and count > 0

@@ -175,17 +175,17 @@ def test_a_run_that_died_after_landing_is_finished_by_the_next(server, tmp_path)
     import pipeline.runner as runner_mod
 
     lake = tmp_path / "lake"
-    original = runner_mod._load
+    original = runner_mod._load_many
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # stands in for SIGKILL between landing and the lake write
 
-    runner_mod._load = crash
+    runner_mod._load_many = crash
     try:
         with pytest.raises(KeyboardInterrupt):
             run_once(server, lake)
     finally:
-        runner_mod._load = original
+        runner_mod._load_many = original
     assert not (lake / "_state" / "state.json").exists()  # the state did not move
     summary = run_once(server, lake)
     assert len(summary.recovered_runs) == 1
