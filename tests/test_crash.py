@@ -50,7 +50,17 @@ def assert_exact(lake: Path, srv: SandboxServer, since: int, until: int | None =
     assert set(audit) <= world_all
     expected = srv.world.audit_log_ids(time_after=since, time_before=until)
     missing = expected - set(audit)
-    assert not missing, f"{len(missing)} of {len(expected)} events missing"
+    if missing:
+        times = sorted(
+            item["created_at"]
+            for item in srv.world.audit_logs(time_after=since, time_before=until)
+            if item["audit_log_id"] in missing
+        )
+        now = time.time()
+        raise AssertionError(
+            f"{len(missing)} of {len(expected)} events missing, created {times[0] - now:+.0f} s "
+            f"to {times[-1] - now:+.0f} s from now (sandbox clock {srv.clock.now() - now:+.0f} s)"
+        )
     violations = lake_ids(lake, "guardrail_violations", "violation_id")
     assert len(violations) == len(set(violations))
     assert srv.world.violation_ids(time_after=since, time_before=until) <= set(violations)
@@ -58,12 +68,13 @@ def assert_exact(lake: Path, srv: SandboxServer, since: int, until: int | None =
 
 @pytest.fixture(scope="module")
 def lagging_sandbox():
-    """A sandbox whose clock starts 6 h behind real time and is moved on by the test, so new
-    events arrive between attempts while never lying in the CLI's future."""
+    """A sandbox whose clock starts 12 h behind real time and is moved on by the test (at most
+    40 attempts of 900 s), so new events arrive between attempts while never lying in the CLI's
+    future (which no run could pull)."""
     config = SandboxConfig(
         seed=21,
         history_days=3,
-        clock_start=time.time() - 6 * 3600,
+        clock_start=time.time() - 12 * 3600,
         events_per_day=4000,
         max_late_seconds=60,
     )
@@ -95,7 +106,17 @@ def test_sigkill_at_many_points_then_rerun_finds_the_exact_id_set(lagging_sandbo
     rng.shuffle(plan)
     killed = 0
     outcomes: list[tuple[str | float, int | None]] = []
-    for step in plan:
+
+    def steps():
+        # The plan, then (a run that ends before its timer or never reaches its failpoint is
+        # not a kill) early timed kills until 20 runs were really killed, at most 16 more.
+        yield from plan
+        for _ in range(16):
+            if killed >= 20:
+                return
+            yield rng.uniform(0.3, 1.2)
+
+    for step in steps():
         extra = {"DEVIN_INITIAL_DAYS": "1"}
         if isinstance(step, str):
             extra["DEVIN_AUDIT_FAILPOINT"] = step
@@ -127,6 +148,8 @@ def test_sigkill_at_many_points_then_rerun_finds_the_exact_id_set(lagging_sandbo
         outcomes.append((step, code))
         srv.clock.advance(900)  # new (and late) events arrive between attempts
     assert killed >= 20, f"only {killed} runs were actually killed: {outcomes}"
+    for point in ("page_landed:1", "extracted", "lake_written", "state_advanced"):
+        assert (point, -signal.SIGKILL) in outcomes, f"never killed at {point}: {outcomes}"
     final = subprocess.run(
         [*CLI, "run"],
         env=cli_env(srv, lake, DEVIN_INITIAL_DAYS="1"),
