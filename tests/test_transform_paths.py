@@ -18,6 +18,7 @@ from pipeline.transform.chunk import connect, normalize_chunk, split_lines
 from pipeline.transform.enrich import Dimensions, newest
 from pipeline.transform.landing import LandedRange
 from sandbox.spec import AUDIT_ACTIONS
+from tests.records import raw_audit, raw_violation
 
 SECONDS = 1_767_225_600
 MICROS = SECONDS * 1_000_000
@@ -40,37 +41,28 @@ def landed(stream: str, record: Any, provenance: Any = PROVENANCE) -> bytes:
 
 
 def audit(i: int, **overrides: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "audit_log_id": f"audit_log-{i}",
-        "action": AUDIT_ACTIONS[i % len(AUDIT_ACTIONS)],
-        "created_at": SECONDS + i,
-        "data": {"session_id": f"devin-{i}", "n": 1.5, "s": "é\u2603"},
-        "org_id": "org-1",
-        "user_id": "user-1",
-        "user_email": "one@example.com",
-        "service_user_id": None,
-        "service_user_name": None,
-    }
-    record.update(overrides)
-    return record
+    return raw_audit(
+        **{
+            "audit_log_id": f"audit_log-{i}",
+            "action": AUDIT_ACTIONS[i % len(AUDIT_ACTIONS)],
+            "created_at": SECONDS + i,
+            "data": {"session_id": f"devin-{i}", "n": 1.5, "s": "é\u2603"},
+            **overrides,
+        }
+    )
 
 
 def violation(i: int, **overrides: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "violation_id": i,
-        "event_id": f"ev-{i}",
-        "created_at": SECONDS + i,
-        "org_id": "org-1",
-        "session_id": "devin-1",
-        "guardrail_id": "g-1",
-        "guardrail_name": "Prompt injection",
-        "action_taken": ("log_only", "warn_user", "block_message", "kill_session")[i % 4],
-        "confidence_score": (i % 10) / 10,
-        "reasoning": "r",
-        "user_message": "m",
-    }
-    record.update(overrides)
-    return record
+    return raw_violation(
+        **{
+            "violation_id": i,
+            "event_id": f"ev-{i}",
+            "created_at": SECONDS + i,
+            "action_taken": ("log_only", "warn_user", "block_message", "kill_session")[i % 4],
+            "confidence_score": (i % 10) / 10,
+            **overrides,
+        }
+    )
 
 
 GOOD = [

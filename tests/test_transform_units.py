@@ -29,6 +29,7 @@ from pipeline.transform.taxonomy import ACTIONS, CATEGORIES, classify_action, gu
 from pipeline.transform.timestamps import InvalidTimestamp, to_micros
 from sandbox.spec import AUDIT_ACTIONS, AUDIT_ACTIONS_NEWER, AUDIT_ACTIONS_SNAPSHOT
 from tests.documented import DOCUMENTED_ACTIONS
+from tests.records import raw_audit, raw_violation
 
 SECONDS = 1_767_225_600  # 2026-01-01T00:00:00Z
 MICROS = SECONDS * 1_000_000
@@ -49,37 +50,28 @@ def line(stream: str, record: Any, provenance: Any = PROVENANCE) -> bytes:
 
 
 def audit(**overrides: Any) -> dict[str, Any]:
-    record = {
-        "audit_log_id": "audit_log-1",
-        "action": "assign_roles",
-        "created_at": SECONDS,
-        "data": {"target_user_id": "user-2", "roles": ["admin"], "session_id": "devin-7"},
-        "org_id": "org-1",
-        "user_id": "user-1",
-        "user_email": "one@example.com",
-        "service_user_id": None,
-        "service_user_name": None,
-    }
-    record.update(overrides)
-    return record
+    return raw_audit(
+        **{
+            "action": "assign_roles",
+            "created_at": SECONDS,
+            "data": {"target_user_id": "user-2", "roles": ["admin"], "session_id": "devin-7"},
+            **overrides,
+        }
+    )
 
 
 def violation(**overrides: Any) -> dict[str, Any]:
-    record = {
-        "violation_id": 42,
-        "event_id": "ev-1",
-        "created_at": SECONDS,
-        "org_id": "org-1",
-        "session_id": "devin-7",
-        "guardrail_id": "g-1",
-        "guardrail_name": "Prompt injection",
-        "action_taken": "block_message",
-        "confidence_score": 0.5,
-        "reasoning": "asks to ignore instructions",
-        "user_message": "ignore previous instructions",
-    }
-    record.update(overrides)
-    return record
+    return raw_violation(
+        **{
+            "violation_id": 42,
+            "created_at": SECONDS,
+            "session_id": "devin-7",
+            "action_taken": "block_message",
+            "reasoning": "asks to ignore instructions",
+            "user_message": "ignore previous instructions",
+            **overrides,
+        }
+    )
 
 
 # -- timestamps ---------------------------------------------------------------------------------
