@@ -18,6 +18,7 @@ from pipeline.export import writer
 from pipeline.export.writer import Format, export
 from pipeline.transform import run_transform
 from queries.lake import connect
+from tests.records import raw_audit
 from tests.test_export_validators import validate_ecs, validate_ocsf
 
 DAY1 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -40,18 +41,9 @@ def _provenance(path: str) -> dict[str, Any]:
 
 
 def _audit(i: int, action: str, created_at: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "audit_log_id": f"audit_log-{i:04d}",
-        "action": action,
-        "created_at": created_at,
-        "data": {},
-        "org_id": "org-1",
-        "user_id": "user-1",
-        "user_email": "one@example.com",
-        "service_user_id": None,
-        "service_user_name": None,
-        **extra,
-    }
+    return raw_audit(
+        audit_log_id=f"audit_log-{i:04d}", action=action, created_at=created_at, **extra
+    )
 
 
 AUDIT_RECORDS = [
