@@ -382,7 +382,7 @@ def compact(
     try:
         with lake_lock(settings.work_path):
             results = compact_lake(settings.lake, table or None)
-    except (PipelineError, OSError, ValueError) as err:
+    except (PipelineError, OSError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(1) from None
     if not results:

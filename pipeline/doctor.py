@@ -109,7 +109,7 @@ def check_api(client: DevinClient, settings: Settings) -> list[Check]:
 
 def check_local(settings: Settings) -> list[Check]:
     """The lake and the work directory are writable and the state readable."""
-    from sinks.storage import lake_at
+    from sinks.storage import lake_at, shown
 
     checks = []
     work = settings.work_path
@@ -121,9 +121,9 @@ def check_local(settings: Settings) -> list[Check]:
         lake.write_bytes(marker, b"ok", durable=False)  # the writer's own path: atomic put
         lake.delete([marker])
         checks.append(Check("lake", True, f"{target} is writable"))
-    except (OSError, ValueError) as err:
+    except (OSError, PipelineError) as err:
         reason = getattr(err, "strerror", None) or str(err).splitlines()[0]
-        checks.append(Check("lake", False, f"{settings.lake} is not writable: {reason}"))
+        checks.append(Check("lake", False, f"{shown(settings.lake)} is not writable: {reason}"))
     try:
         work.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=work, prefix=".doctor-"):

@@ -37,6 +37,7 @@ from pipeline.extract.state import StateStore, stream_key
 from pipeline.extract.streams import Stream, event_streams
 from pipeline.failpoints import failpoint
 from sinks.compact import finish_interrupted
+from sinks.storage import shown
 
 if TYPE_CHECKING:
     from pipeline.redact import RedactionPolicy
@@ -52,7 +53,7 @@ class RunSummary:
     """What a run did, for the screen and for schedulers' logs."""
 
     run_id: str
-    lake: str
+    lake: str  # as it may be shown: a URI without credentials (``sinks.storage.shown``)
     streams: list[StreamResult] = field(default_factory=list)
     dimensions: DimensionResult = field(default_factory=DimensionResult)
     new_rows: dict[str, int] = field(default_factory=dict)
@@ -141,14 +142,15 @@ class Runner:
             check_beam_args(self._beam_args)
         self._progress = progress
         self._stage = stage or (lambda _text: None)
-        self._unknown_actions = 0  # of the current session, for its summary
 
     # -- the three ways to pull ----------------------------------------------------------------
 
-    def _load(self, runs: list[LandingRun]) -> dict[str, int]:
+    def _load(self, runs: list[LandingRun], summary: RunSummary) -> None:
+        """Transform ``runs`` into the lake and count what they added in ``summary``."""
         result = _load_many(runs, self._lake, self._beam_args, self._policy)
-        self._unknown_actions += result.unknown_actions
-        return dict(result.rows_written)
+        for table, n in result.rows_written.items():
+            summary.new_rows[table] = summary.new_rows.get(table, 0) + n
+        summary.unknown_actions += result.unknown_actions
 
     def run(self, since: int | None = None) -> RunSummary:
         """The scheduled, incremental run: every stream from its checkpoint to now."""
@@ -223,7 +225,7 @@ class Runner:
                     for r in landed_runs(self._work)
                     if (r.read_manifest() or {}).get("status") != "committed"
                 ]
-                self._add(summary.new_rows, self._load(pending))
+                self._load(pending, summary)
                 for run in pending:
                     self._commit(run, run.read_manifest() or {})
                 summary.windows_total_done += sum(1 for t in wave if self._window_done(t[2], t[3]))
@@ -277,14 +279,12 @@ class Runner:
     def _session(self) -> Iterator[RunSummary]:
         started = time.monotonic()
         self._work.mkdir(parents=True, exist_ok=True)
-        summary = RunSummary(run_id=new_run_id(), lake=self._lake)
-        self._unknown_actions = 0
+        summary = RunSummary(run_id=new_run_id(), lake=shown(self._lake))  # no credentials
         with lake_lock(self._work):
             finish_interrupted(self._lake)  # a compaction cut short would show keys twice
-            summary.recovered_runs = self._recover(summary.new_rows)
+            summary.recovered_runs = self._recover(summary)
             yield summary
             summary.retries = self._client.retries
-            summary.unknown_actions = self._unknown_actions
         summary.totals = lake_totals(self._lake)
         summary.seconds = time.monotonic() - started
 
@@ -344,7 +344,7 @@ class Runner:
         manifest = self._manifest(run, kind, "extracted", proposals)
         failpoint("extracted")
         self._stage("transforming and loading the lake (Beam)")
-        self._add(summary.new_rows, self._load([run]))
+        self._load([run], summary)
         self._commit(run, manifest)
         self._sessions.record(summary.dimensions.sessions_looked_up)
 
@@ -409,11 +409,6 @@ class Runner:
             max_pages_per_window=s.max_pages_per_window,
         )
 
-    @staticmethod
-    def _add(into: dict[str, int], rows: dict[str, int]) -> None:
-        for table, n in rows.items():
-            into[table] = into.get(table, 0) + n
-
     def _commit(self, run: LandingRun, manifest: dict[str, Any]) -> None:
         """Apply a loaded run's proposals, then mark it committed. Safe to repeat."""
         manifest = {**manifest, "status": "loaded"}
@@ -441,7 +436,7 @@ class Runner:
         failpoint("state_advanced")
         run.write_manifest({**manifest, "status": "committed", "committed_at": time.time()})
 
-    def _recover(self, new_rows: dict[str, int]) -> list[str]:
+    def _recover(self, summary: RunSummary) -> list[str]:
         """Finish the runs that a crash left before ``committed``.
 
         Whatever such a run landed goes to the lake (loading is idempotent), then its durable
@@ -456,7 +451,7 @@ class Runner:
             return []
         self._stage(f"finishing {len(pending)} run(s) left unfinished by a crash")
         to_load = [run for run, manifest in pending if manifest.get("status") != "loaded"]
-        self._add(new_rows, self._load(to_load))
+        self._load(to_load, summary)
         for run, manifest in pending:
             log.warning("recovered run %s left in status %s", run.run_id, manifest.get("status"))
             self._commit(run, manifest)

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.model import LAKE_TABLES, PARTITION_COLUMN, LakeTable
-from sinks.storage import Lake, LakeRoot, lake_at
+from sinks.storage import Lake, LakeRoot, join, lake_at
 
 COMPRESSION = "zstd"
 _ROW = "__row"  # scratch column holding each row's position in the batch
@@ -74,7 +74,7 @@ def write_partition(
     lake = lake_at(lake_root)
     directory = lake.path(table.name, partition)
     lake.makedirs(directory)
-    target = lake.path(table.name, partition, file_name(batch_id))
+    target = join(directory, file_name(batch_id))
     files = lake.data_files(directory)
     rows = _first_per_key(table, pa.concat_tables(pieces, promote_options="none"))
     if table.partitioned:

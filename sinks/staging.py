@@ -17,16 +17,11 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from sinks.storage import LakeRoot, lake_at
+from sinks.storage import LakeRoot, join, lake_at
 
 STAGING_DIR = "_staging"
 # Fast to write and read; staging lives for one run, so size matters less than speed.
 _OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
-
-
-def batch_staging(lake_root: LakeRoot, batch_id: str) -> str:
-    """The staging directory of one batch."""
-    return lake_at(lake_root).path(STAGING_DIR, batch_id)
 
 
 def stage(
@@ -44,7 +39,7 @@ def stage(
     sink = pa.BufferOutputStream()
     with pa.ipc.new_file(sink, rows.schema, options=_OPTIONS) as out:
         out.write_table(rows)
-    path = lake.path(STAGING_DIR, batch_id, table, partition or "_", f"{order[0]}-{order[1]}.arrow")
+    path = join(directory, f"{order[0]}-{order[1]}.arrow")
     lake.write_bytes(path, sink.getvalue(), durable=False)  # staging never outlives a run
     return path
 

@@ -32,6 +32,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import fs as pafs
 
+from pipeline.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Lake:
@@ -160,7 +162,7 @@ def join(directory: str, *parts: str) -> str:
 def lake_at(root: LakeRoot) -> Lake:
     """The lake at ``root``: a directory, ``file://`` URI or object-store URI (module doc).
 
-    Raises ``ValueError`` when pyarrow cannot open the URI's scheme.
+    Raises ``ConfigError`` when pyarrow cannot open the URI's scheme.
     """
     if isinstance(root, Lake):
         return root
@@ -174,12 +176,27 @@ def query_root(root: LakeRoot) -> str:
     """The lake root as DuckDB should read it: a local path or ``scheme://bucket/prefix``.
 
     Object-store URIs are rewritten without opening the store (which may need the network);
-    their query options are pyarrow's and are dropped.
+    their query options and credentials are pyarrow's and are dropped (``shown``).
     """
     if isinstance(root, Lake) or "://" not in str(root) or str(root).startswith("file://"):
         lake = lake_at(root)
         return lake.uri(lake.root)
-    return str(root).split("?", 1)[0].rstrip("/")
+    return shown(root)
+
+
+def shown(root: LakeRoot) -> str:
+    """The lake root as it may be printed, logged or raised: pyarrow reads credentials from a
+    URI's user part (``s3://KEY:SECRET@bucket``) and query (``?secret_key=``), so an
+    object-store URI is shown as ``scheme://bucket/prefix`` alone."""
+    if isinstance(root, Lake):
+        return root.uri(root.root)
+    text = str(root)
+    if "://" not in text or text.startswith("file://"):
+        return text
+    scheme, rest = text.split("://", 1)
+    location = rest.split("?", 1)[0].split("#", 1)[0]
+    host, slash, path = location.partition("/")
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}".rstrip("/")
 
 
 @lru_cache(maxsize=16)
@@ -189,10 +206,11 @@ def _open(text: str) -> Lake:
     try:
         filesystem, path = pafs.FileSystem.from_uri(text)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
-        raise ValueError(
-            f"cannot open the lake {text}: {err}; use a directory, file:///abs/path, "
+        reason = str(err).replace(text, shown(text))  # pyarrow quotes the URI, credentials too
+        raise ConfigError(
+            f"cannot open the lake {shown(text)}: {reason}; use a directory, file:///abs/path, "
             "s3://bucket/prefix or gs://bucket/prefix"
-        ) from err
+        ) from None
     if isinstance(filesystem, pafs.LocalFileSystem):
         return Lake(filesystem, path.rstrip("/") or "/")
     return Lake(filesystem, path.rstrip("/"), text.split("://", 1)[0].lower())

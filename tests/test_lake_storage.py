@@ -28,7 +28,7 @@ from sandbox import SandboxConfig, SandboxServer
 from sinks import staging
 from sinks.compact import INTENT, compact, finish_interrupted
 from sinks.parquet import Written, batch_files, write_partition
-from sinks.storage import Lake, lake_at, query_root
+from sinks.storage import Lake, lake_at, query_root, shown
 from tests.helpers import runner_for
 
 NOW = 1_790_000_000.0  # a frozen sandbox clock (2026-09-21)
@@ -140,6 +140,37 @@ def test_doctor_checks_a_uri_lake_and_the_work_dir_apart(sandbox, tmp_path) -> N
     assert "s3://bucket/prefix" in bad.stdout and "Traceback" not in bad.stderr
 
 
+FAKE_SECRET = "FAKE-secret-key-for-tests-0000"
+
+
+def test_credentials_in_a_lake_uri_are_never_shown(tmp_path: Path) -> None:
+    uri = f"s3://AKIAFAKEFAKEFAKEFAKE:{FAKE_SECRET}@bucket/lake/?region=eu&secret_key={FAKE_SECRET}"
+    assert shown(uri) == query_root(uri) == "s3://bucket/lake"
+    assert shown("gs://bucket/lake") == "gs://bucket/lake"
+    assert shown(str(tmp_path)) == str(tmp_path)
+    with pytest.raises(ConfigError) as raised:
+        lake_at(f"nosuch://key:{FAKE_SECRET}@bucket/lake?secret_key={FAKE_SECRET}")
+    assert "nosuch://bucket/lake" in str(raised.value)
+    assert FAKE_SECRET not in str(raised.value) and raised.value.__cause__ is None
+
+
+@pytest.mark.parametrize("command", ["run", "sql", "compact", "doctor"])
+def test_no_command_prints_the_credentials_of_a_lake_uri(sandbox, tmp_path, command) -> None:
+    uri = f"nosuch://key:{FAKE_SECRET}@bucket/lake?secret_key={FAKE_SECRET}"
+    env = {
+        "DEVIN_API_URL": sandbox.url,
+        "DEVIN_API_TOKEN": sandbox.admin_token,
+        "DEVIN_WORK_DIR": str(tmp_path / "work"),
+    }
+    args = [command, "--lake", uri, *(["SELECT 1"] if command == "sql" else [])]
+    result = cli(*args, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    output = result.stdout + result.stderr
+    assert "nosuch://" in output and FAKE_SECRET not in output
+    if command == "run":
+        assert not (tmp_path / "work" / "_landing").exists()  # refused before pulling
+
+
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("DEVIN_")}
     return subprocess.run(
@@ -162,7 +193,7 @@ def test_roots_open_as_local_directories_or_uris(tmp_path: Path) -> None:
     assert query_root("s3://bucket/lake/?region=eu-west-1") == "s3://bucket/lake"
     assert query_root("gs://bucket/lake") == "gs://bucket/lake"
     assert query_root((tmp_path / "a b").as_uri()) == str(tmp_path / "a b")
-    with pytest.raises(ValueError, match="cannot open the lake"):
+    with pytest.raises(ConfigError, match="cannot open the lake"):
         lake_at("nosuch://bucket/lake")
 
 
